@@ -1,0 +1,47 @@
+"""Exit codes and the error classes that carry them; only cli.py catches them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (README, "Exit codes")."""
+
+    OK = 0
+    FAILED = 1  # some work failed: a ballot refused, a mail server unreachable
+    USAGE = 2  # invalid input: motion, committee, config, command line
+
+
+class SteervoteError(Exception):
+    """Base of every error the CLI turns into a one-line message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+
+class InvalidInput(SteervoteError):
+    """A file or argument the user wrote is wrong; nothing was written."""
+
+    exit_code = ExitCode.USAGE
+
+
+class MotionInvalid(InvalidInput):
+    """A motion, committee or member CSV file does not validate."""
+
+
+class ConfigInvalid(InvalidInput):
+    """steervote.toml or the environment holds an invalid setting."""
+
+
+class MotionChanged(InvalidInput):
+    """The motion differs from the one whose ballots already went out."""
+
+
+class UnknownMotion(InvalidInput):
+    """No motion with this id is recorded in the store."""
+
+
+class MailServerError(SteervoteError):
+    """The mail server could not be reached or refused us."""
+
+    exit_code = ExitCode.FAILED
