@@ -1,0 +1,193 @@
+"""steervote.toml + environment -> frozen settings; secrets from env or a command."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from steervote.errors import ConfigInvalid
+
+CONFIG_NAME = "steervote.toml"
+SECURITY = ("none", "starttls", "ssl")
+DEFAULT_SENDER = "steervote <steervote@localhost>"
+DEFAULT_REPLY_TO = "votes@localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """An SMTP or IMAP server; the password itself is resolved only when connecting."""
+
+    host: str
+    port: int
+    security: str
+    username: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+    folder: str = "INBOX"
+
+    def __repr__(self) -> str:
+        # Never print a secret: only where it comes from.
+        return f"{self.host}:{self.port} ({self.security})"
+
+
+@dataclass(frozen=True, slots=True)
+class BallotSettings:
+    """Addresses ballots are sent from and replied to."""
+
+    sender: str = DEFAULT_SENDER
+    reply_to: str = DEFAULT_REPLY_TO
+    plus_tokens: bool = False
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the CLI needs to build adapters."""
+
+    base_dir: Path
+    source: Path | None  # the config file, or None when running on defaults
+    database_url: str
+    ballot: BallotSettings
+    smtp: ServerSettings | None
+    imap: ServerSettings | None
+    max_message_bytes: int = 10_000_000
+
+    @property
+    def outbox(self) -> Path:
+        """The local Maildir ballots go to when no [smtp] is configured."""
+        return self.base_dir / "mail" / "outbox"
+
+    @property
+    def inbox(self) -> Path:
+        """The local Maildir replies are read from when no [imap] is configured."""
+        return self.base_dir / "mail" / "inbox"
+
+
+_SECTIONS: dict[str, set[str]] = {
+    "database": {"url"},
+    "ballot": {"from", "reply_to", "plus_tokens", "timezone"},
+    "smtp": {"host", "port", "security", "username", "password_env", "password_command"},
+    "imap": {"host", "port", "security", "username", "password_env", "password_command", "folder"},
+    "tally": {"max_message_bytes"},
+}
+_DEFAULT_PORTS = {
+    ("smtp", "none"): 25,
+    ("smtp", "starttls"): 587,
+    ("smtp", "ssl"): 465,
+    ("imap", "none"): 143,
+    ("imap", "starttls"): 143,
+    ("imap", "ssl"): 993,
+}
+
+
+def load_settings(
+    config: Path | None = None, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Settings:
+    """Read settings from --config, STEERVOTE_CONFIG or ./steervote.toml; none at all is valid."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    path = config or (Path(env["STEERVOTE_CONFIG"]) if env.get("STEERVOTE_CONFIG") else None)
+    if path is None and (cwd / CONFIG_NAME).is_file():
+        path = cwd / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigInvalid(f"{path}: config file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigInvalid(f"{path}: not valid TOML: {e}") from None
+    where = str(path) if path else "defaults"
+    _check_keys(data, where)
+    base = (path.parent if path else cwd).resolve()
+
+    db = data.get("database", {})
+    url = env.get("STEERVOTE_DATABASE_URL") or _str(db, "url", where, "database")
+    if url is None:
+        url = f"sqlite:///{base / 'steervote.db'}"
+    ballot = data.get("ballot", {})
+    bs = BallotSettings(
+        sender=_str(ballot, "from", where, "ballot") or DEFAULT_SENDER,
+        reply_to=_str(ballot, "reply_to", where, "ballot") or DEFAULT_REPLY_TO,
+        plus_tokens=_bool(ballot, "plus_tokens", where, "ballot", default=False),
+        timezone=_str(ballot, "timezone", where, "ballot"),
+    )
+    for field, value in (("from", bs.sender), ("reply_to", bs.reply_to)):
+        if "@" not in value:
+            raise ConfigInvalid(f"{where}: [ballot] {field}: {value!r} is not an email address")
+    smtp = _server(data, "smtp", where)
+    imap = _server(data, "imap", where)
+    if smtp is not None and "from" not in ballot:
+        raise ConfigInvalid(f"{where}: [ballot] from: required when [smtp] is configured")
+    tally = data.get("tally", {})
+    limit = tally.get("max_message_bytes", 10_000_000)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1024:
+        raise ConfigInvalid(f"{where}: [tally] max_message_bytes: must be an integer >= 1024")
+    return Settings(base, path, url, bs, smtp, imap, limit)
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    for section, body in data.items():
+        if section not in _SECTIONS:
+            raise ConfigInvalid(
+                f"{where}: unknown section [{section}] (known: {', '.join(sorted(_SECTIONS))})"
+            )
+        if not isinstance(body, dict):
+            raise ConfigInvalid(f"{where}: [{section}] must be a table")
+        if "password" in body:
+            # A password in a committed file is how secrets leak; refuse it outright.
+            raise ConfigInvalid(
+                f"{where}: [{section}] password: not allowed in a file; "
+                "use password_env or password_command"
+            )
+        for key in body:
+            if key not in _SECTIONS[section]:
+                known = ", ".join(sorted(_SECTIONS[section]))
+                raise ConfigInvalid(f"{where}: [{section}] {key}: unknown setting (known: {known})")
+
+
+def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | None:
+    body = data.get(section)
+    if body is None:
+        return None
+    host = _str(body, "host", where, section)
+    if not host:
+        raise ConfigInvalid(f"{where}: [{section}] host: required")
+    security = _str(body, "security", where, section) or "starttls"
+    if security not in SECURITY:
+        raise ConfigInvalid(
+            f"{where}: [{section}] security: {security!r} is not one of {', '.join(SECURITY)}"
+        )
+    port = body.get("port", _DEFAULT_PORTS[(section, security)])
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ConfigInvalid(f"{where}: [{section}] port: must be an integer 1-65535")
+    if body.get("password_env") and body.get("password_command"):
+        raise ConfigInvalid(f"{where}: [{section}]: set password_env or password_command, not both")
+    return ServerSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=_str(body, "username", where, section),
+        password_env=_str(body, "password_env", where, section),
+        password_command=_str(body, "password_command", where, section),
+        folder=_str(body, "folder", where, section) or "INBOX",
+    )
+
+
+def _str(body: dict[str, Any], key: str, where: str, section: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigInvalid(f"{where}: [{section}] {key}: must be a string")
+    return value
+
+
+def _bool(body: dict[str, Any], key: str, where: str, section: str, *, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigInvalid(f"{where}: [{section}] {key}: must be true or false")
+    return value
