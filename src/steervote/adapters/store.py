@@ -1,0 +1,654 @@
+"""The store: SQLModel tables, numbered migrations, and frozen values in and out.
+
+ORM rows never leave this module. Times are stored as naive UTC (SQLite has no
+time zones) and handed out timezone-aware.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint, event, func, or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from steervote.core.motion import (
+    CastingVote,
+    Committee,
+    Member,
+    Motion,
+    Observer,
+    Threshold,
+)
+from steervote.core.records import (
+    BallotRecord,
+    BallotStatus,
+    Disposition,
+    IgnoredMessage,
+    Received,
+    Ruling,
+)
+from steervote.core.vote import Vote
+from steervote.errors import ConfigInvalid, SteervoteError
+
+
+class StoreError(SteervoteError):
+    """The database could not be opened or written."""
+
+
+# --- tables ---------------------------------------------------------------
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    version: int = Field(primary_key=True)
+    applied_at: datetime
+
+
+class MotionRow(SQLModel, table=True):
+    __tablename__ = "motion"
+    id: str = Field(primary_key=True)
+    title: str
+    text: str
+    committee_id: str
+    committee_name: str
+    timezone: str
+    proposer: str
+    threshold: str
+    quorum: int
+    closes: datetime
+    closes_spec: str
+    require_token: bool
+    authority: str | None = None
+    casting_vote: str
+    attachments: str  # JSON list of file names
+    links: str  # JSON list
+    observers: str  # JSON list of [name, email]
+    digest: str
+    recorded_at: datetime
+
+
+class MemberRow(SQLModel, table=True):
+    __tablename__ = "member"
+    motion_id: str = Field(primary_key=True, foreign_key="motion.id")
+    member_id: str = Field(primary_key=True)
+    position: int
+    name: str
+    email: str
+    aliases: str  # JSON list
+    role: str | None = None
+
+
+class BallotRow(SQLModel, table=True):
+    __tablename__ = "ballot"
+    motion_id: str = Field(primary_key=True, foreign_key="motion.id")
+    recipient: str = Field(primary_key=True)
+    position: int
+    name: str
+    address: str
+    voting: bool
+    token: str | None = Field(default=None, unique=True)
+    message_id: str
+    status: str
+    detail: str = ""
+    sent_at: datetime | None = None
+
+
+class MailboxRow(SQLModel, table=True):
+    __tablename__ = "mailbox"
+    key: str = Field(primary_key=True)
+    uidvalidity: int
+    last_uid: int
+    updated_at: datetime
+
+
+class MessageRow(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_motion_member", "motion_id", "member_id"),
+        UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_message_mailbox_uid"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    message_id: str = Field(index=True)
+    sha256: str = Field(index=True)
+    sender: str
+    subject: str
+    size: int
+    received_at: datetime
+    received_from: str
+    motion_id: str | None = None
+    member_id: str | None = None
+    how: str = ""
+    disposition: str
+    vote: str | None = None
+    evidence: str = ""
+    own_text: str = ""
+    reason: str = ""
+    recorded_at: datetime
+
+
+class RulingRow(SQLModel, table=True):
+    __tablename__ = "ruling"
+    id: int | None = Field(default=None, primary_key=True)
+    motion_id: str = Field(index=True, foreign_key="motion.id")
+    member_id: str
+    vote: str | None = None
+    reason: str
+    ruled_by: str
+    ruled_at: datetime
+
+
+# --- values the store hands out ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMotion:
+    """A motion as recorded, with what is needed to refuse a changed re-run."""
+
+    motion: Motion
+    digest: str
+    closes_spec: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A received message and its disposition, ready to record."""
+
+    uid: int
+    message_id: str
+    sha256: str
+    sender: str
+    subject: str
+    size: int
+    received_at: datetime
+    received_from: str
+    disposition: Disposition
+    reason: str
+    motion_id: str | None = None
+    member_id: str | None = None
+    how: str = ""
+    vote: Vote | None = None
+    evidence: str = ""
+    own_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SeenMessage:
+    """What the store already holds under a Message-ID (for duplicate checks)."""
+
+    sha256: str
+    sender: str
+    own_text: str
+    motion_id: str | None
+    member_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Everything matching needs, loaded once per tally run."""
+
+    tokens: dict[str, tuple[str, str]]  # token -> (motion id, member id)
+    members: dict[str, dict[str, str]]  # motion id -> address -> member id
+    require_token: dict[str, bool]  # motion id -> require_token
+    subjects: dict[str, str]  # motion id -> ballot subject title
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _db_time(t: datetime) -> datetime:
+    if t.tzinfo is None:
+        raise ValueError("naive datetime reached the store")
+    return t.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _migration_1(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+# Numbered migrations, applied in order and recorded in schema_version.
+MIGRATIONS = ((1, _migration_1),)
+
+
+def redact_url(url: str) -> str:
+    """The database URL with any password replaced, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # a URL we cannot parse is reported without its contents
+        return "<unparseable database url>"
+
+
+# --- the store ----------------------------------------------------------------
+
+
+class Store:
+    """All persistent state of steervote behind one object."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url)
+        except (SQLAlchemyError, ValueError, ImportError) as e:
+            raise ConfigInvalid(f"database url {redact_url(url)}: {e}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            self._migrate()
+        except OperationalError as e:
+            raise StoreError(
+                f"cannot open database {redact_url(url)}: {e.orig or e}".splitlines()[0]
+            ) from None
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def _migrate(self) -> None:
+        SchemaVersion.metadata.create_all(self.engine, tables=[SchemaVersion.__table__])  # type: ignore[attr-defined]
+        with self._session() as s:
+            done = set(s.exec(select(SchemaVersion.version)).all())
+        for version, step in MIGRATIONS:
+            if version in done:
+                continue
+            step(self.engine)
+            with self._session() as s:
+                s.add(SchemaVersion(version=version, applied_at=_db_time(datetime.now(UTC))))
+                s.commit()
+
+    # --- motions -------------------------------------------------------------
+
+    def recorded_motion(self, motion_id: str) -> RecordedMotion | None:
+        """The motion recorded under this id, or None."""
+        with self._session() as s:
+            row = s.get(MotionRow, motion_id)
+            if row is None:
+                return None
+            members = s.exec(
+                select(MemberRow)
+                .where(MemberRow.motion_id == motion_id)
+                .order_by(col(MemberRow.position))
+            ).all()
+            return RecordedMotion(
+                _motion_from_rows(row, members),
+                row.digest,
+                row.closes_spec,
+                _aware(row.recorded_at),
+            )
+
+    def motion_ids(self) -> list[str]:
+        """Ids of all recorded motions, oldest first."""
+        with self._session() as s:
+            return list(s.exec(select(MotionRow.id).order_by(col(MotionRow.recorded_at))).all())
+
+    def record_motion(
+        self,
+        motion: Motion,
+        *,
+        digest: str,
+        closes_spec: str,
+        ballots: Sequence[BallotRecord],
+        now: datetime,
+    ) -> None:
+        """Record a new motion (or replace one none of whose ballots went out) with its ballots."""
+        with self._session() as s:
+            old = s.get(MotionRow, motion.id)
+            if old is not None:
+                sent = s.exec(
+                    select(func.count())
+                    .select_from(BallotRow)
+                    .where(BallotRow.motion_id == motion.id, BallotRow.status == BallotStatus.SENT)
+                ).one()
+                if sent:
+                    raise StoreError(f"motion {motion.id}: ballots already sent; cannot replace")
+                for table in (BallotRow, MemberRow):
+                    for r in s.exec(select(table).where(table.motion_id == motion.id)).all():
+                        s.delete(r)
+                s.delete(old)
+                s.flush()
+            s.add(
+                MotionRow(
+                    id=motion.id,
+                    title=motion.title,
+                    text=motion.text,
+                    committee_id=motion.committee.id,
+                    committee_name=motion.committee.name,
+                    timezone=motion.committee.timezone,
+                    proposer=motion.proposer,
+                    threshold=motion.threshold.value,
+                    quorum=motion.quorum,
+                    closes=_db_time(motion.closes),
+                    closes_spec=closes_spec,
+                    require_token=motion.require_token,
+                    authority=motion.authority,
+                    casting_vote=motion.casting_vote.value,
+                    attachments=json.dumps([p.name for p in motion.attachments]),
+                    links=json.dumps(list(motion.links)),
+                    observers=json.dumps([[o.name, o.email] for o in motion.committee.observers]),
+                    digest=digest,
+                    recorded_at=_db_time(now),
+                )
+            )
+            s.flush()
+            s.add_all(
+                MemberRow(
+                    motion_id=motion.id,
+                    member_id=m.id,
+                    position=i,
+                    name=m.name,
+                    email=m.email,
+                    aliases=json.dumps(list(m.aliases)),
+                    role=m.role,
+                )
+                for i, m in enumerate(motion.committee.members)
+            )
+            s.add_all(
+                BallotRow(
+                    motion_id=b.motion_id,
+                    recipient=b.recipient,
+                    position=i,
+                    name=b.name,
+                    address=b.address,
+                    voting=b.voting,
+                    token=b.token,
+                    message_id=b.message_id,
+                    status=b.status.value,
+                    detail=b.detail,
+                )
+                for i, b in enumerate(ballots)
+            )
+            s.commit()
+
+    def ballots(self, motion_id: str) -> list[BallotRecord]:
+        """Every ballot and copy of a motion, in electorate order."""
+        with self._session() as s:
+            rows = s.exec(
+                select(BallotRow)
+                .where(BallotRow.motion_id == motion_id)
+                .order_by(col(BallotRow.position))
+            ).all()
+            return [_ballot(r) for r in rows]
+
+    def mark_ballot(
+        self, motion_id: str, recipient: str, status: BallotStatus, detail: str, now: datetime
+    ) -> None:
+        """Record one ballot's send status, committed at once: an interrupted run loses nothing."""
+        with self._session() as s:
+            row = s.get(BallotRow, (motion_id, recipient))
+            if row is None:
+                raise StoreError(f"no ballot for {recipient} on motion {motion_id}")
+            row.status = status.value
+            row.detail = detail
+            row.sent_at = _db_time(now) if status is BallotStatus.SENT else row.sent_at
+            s.add(row)
+            s.commit()
+
+    # --- mail ----------------------------------------------------------------
+
+    def directory(self) -> Directory:
+        """Tokens, member addresses and motion settings for matching replies."""
+        tokens: dict[str, tuple[str, str]] = {}
+        members: dict[str, dict[str, str]] = {}
+        require: dict[str, bool] = {}
+        subjects: dict[str, str] = {}
+        with self._session() as s:
+            for m in s.exec(select(MotionRow)).all():
+                require[m.id] = m.require_token
+                subjects[m.id] = m.title
+                members[m.id] = {}
+            for motion_id, token, recipient in s.exec(
+                select(BallotRow.motion_id, BallotRow.token, BallotRow.recipient).where(
+                    col(BallotRow.token).is_not(None)
+                )
+            ).all():
+                assert token is not None
+                tokens[token] = (motion_id, recipient)
+            for row in s.exec(select(MemberRow)).all():
+                book = members[row.motion_id]
+                for address in (row.email, *json.loads(row.aliases)):
+                    book[address.lower()] = row.member_id
+        return Directory(tokens, members, require, subjects)
+
+    def mailbox_state(self, key: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""
+        with self._session() as s:
+            row = s.get(MailboxRow, key)
+            return None if row is None else (row.uidvalidity, row.last_uid)
+
+    def seen(
+        self, message_ids: Iterable[str], hashes: Iterable[str]
+    ) -> tuple[dict[str, list[SeenMessage]], set[str]]:
+        """Already recorded messages by Message-ID, and which raw-byte hashes are known."""
+        ids = sorted(set(message_ids))
+        wanted = sorted(set(hashes))
+        by_id: dict[str, list[SeenMessage]] = {}
+        known: set[str] = set()
+        with self._session() as s:
+            for chunk in _chunks(ids, 500):
+                for r in s.exec(select(MessageRow).where(col(MessageRow.message_id).in_(chunk))):
+                    by_id.setdefault(r.message_id, []).append(
+                        SeenMessage(r.sha256, r.sender, r.own_text, r.motion_id, r.member_id)
+                    )
+            for chunk in _chunks(wanted, 500):
+                known.update(
+                    s.exec(select(MessageRow.sha256).where(col(MessageRow.sha256).in_(chunk)))
+                )
+        return by_id, known
+
+    def record_batch(
+        self,
+        mailbox: str,
+        uidvalidity: int,
+        last_uid: int,
+        messages: Sequence[NewMessage],
+        now: datetime,
+    ) -> None:
+        """Record a batch of messages and the mailbox position in one transaction."""
+        recorded = _db_time(now)
+        with self._session() as s:
+            if messages:
+                s.execute(
+                    MessageRow.__table__.insert(),  # type: ignore[attr-defined]
+                    [
+                        {
+                            "mailbox": mailbox,
+                            "uidvalidity": uidvalidity,
+                            "uid": m.uid,
+                            "message_id": m.message_id,
+                            "sha256": m.sha256,
+                            "sender": m.sender,
+                            "subject": m.subject,
+                            "size": m.size,
+                            "received_at": _db_time(m.received_at),
+                            "received_from": m.received_from,
+                            "motion_id": m.motion_id,
+                            "member_id": m.member_id,
+                            "how": m.how,
+                            "disposition": m.disposition.value,
+                            "vote": m.vote.value if m.vote else None,
+                            "evidence": m.evidence,
+                            "own_text": m.own_text,
+                            "reason": m.reason,
+                            "recorded_at": recorded,
+                        }
+                        for m in messages
+                    ],
+                )
+            row = s.get(MailboxRow, mailbox)
+            if row is None:
+                row = MailboxRow(
+                    key=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=recorded
+                )
+            else:
+                row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, last_uid, recorded
+            s.add(row)
+            s.commit()
+
+    def received(self, motion_id: str) -> list[Received]:
+        """Every message matched to a member of this motion (votes and reviews), oldest first."""
+        with self._session() as s:
+            rows = s.exec(
+                select(MessageRow)
+                .where(
+                    MessageRow.motion_id == motion_id,
+                    col(MessageRow.member_id).is_not(None),
+                    MessageRow.disposition != Disposition.IGNORED.value,
+                )
+                .order_by(col(MessageRow.received_at), col(MessageRow.id))
+            ).all()
+            return [
+                Received(
+                    ref=r.id or 0,
+                    motion_id=motion_id,
+                    member_id=r.member_id or "",
+                    received_at=_aware(r.received_at),
+                    disposition=Disposition(r.disposition),
+                    vote=Vote(r.vote) if r.vote else None,
+                    evidence=r.evidence,
+                    own_text=r.own_text,
+                    reason=r.reason,
+                    how=r.how,
+                    message_id=r.message_id,
+                    sender=r.sender,
+                )
+                for r in rows
+            ]
+
+    def ignored(self, motion_id: str | None) -> list[IgnoredMessage]:
+        """Ignored messages: those tied to this motion, plus those tied to none."""
+        with self._session() as s:
+            query = select(MessageRow).where(MessageRow.disposition == Disposition.IGNORED.value)
+            if motion_id is not None:
+                query = query.where(
+                    or_(col(MessageRow.motion_id) == motion_id, col(MessageRow.motion_id).is_(None))
+                )
+            rows = s.exec(query.order_by(col(MessageRow.received_at), col(MessageRow.id))).all()
+            return [
+                IgnoredMessage(
+                    r.id or 0,
+                    r.message_id,
+                    r.sender,
+                    r.subject,
+                    r.reason,
+                    r.motion_id,
+                    _aware(r.received_at),
+                )
+                for r in rows
+            ]
+
+    # --- rulings -------------------------------------------------------------
+
+    def record_ruling(self, ruling: Ruling) -> None:
+        """Record the secretary's ruling; later rulings supersede earlier ones."""
+        with self._session() as s:
+            s.add(
+                RulingRow(
+                    motion_id=ruling.motion_id,
+                    member_id=ruling.member_id,
+                    vote=ruling.vote.value if ruling.vote else None,
+                    reason=ruling.reason,
+                    ruled_by=ruling.ruled_by,
+                    ruled_at=_db_time(ruling.ruled_at),
+                )
+            )
+            s.commit()
+
+    def rulings(self, motion_id: str) -> list[Ruling]:
+        """Every ruling on this motion, oldest first."""
+        with self._session() as s:
+            rows = s.exec(
+                select(RulingRow)
+                .where(RulingRow.motion_id == motion_id)
+                .order_by(col(RulingRow.ruled_at), col(RulingRow.id))
+            ).all()
+            return [
+                Ruling(
+                    r.motion_id,
+                    r.member_id,
+                    Vote(r.vote) if r.vote else None,
+                    r.reason,
+                    r.ruled_by,
+                    _aware(r.ruled_at),
+                )
+                for r in rows
+            ]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _ballot(r: BallotRow) -> BallotRecord:
+    return BallotRecord(
+        motion_id=r.motion_id,
+        recipient=r.recipient,
+        name=r.name,
+        address=r.address,
+        voting=r.voting,
+        token=r.token,
+        message_id=r.message_id,
+        status=BallotStatus(r.status),
+        detail=r.detail,
+        sent_at=_aware(r.sent_at) if r.sent_at else None,
+    )
+
+
+def _motion_from_rows(row: MotionRow, members: Sequence[MemberRow]) -> Motion:
+    committee = Committee(
+        id=row.committee_id,
+        name=row.committee_name,
+        timezone=row.timezone,
+        members=tuple(
+            Member(m.member_id, m.name, m.email, tuple(json.loads(m.aliases)), m.role)
+            for m in members
+        ),
+        observers=tuple(Observer(n, e) for n, e in json.loads(row.observers)),
+    )
+    return Motion(
+        id=row.id,
+        title=row.title,
+        text=row.text,
+        committee=committee,
+        proposer=row.proposer,
+        threshold=Threshold(row.threshold),
+        quorum=row.quorum,
+        closes=_aware(row.closes),
+        require_token=row.require_token,
+        authority=row.authority,
+        casting_vote=CastingVote(row.casting_vote),
+        attachments=tuple(Path(p) for p in json.loads(row.attachments)),
+        links=tuple(json.loads(row.links)),
+    )

@@ -1,0 +1,87 @@
+"""Frozen records that cross from the store to the core: ballots, replies, rulings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from steervote.core.vote import Vote
+
+
+class BallotStatus(StrEnum):
+    """Where a ballot's delivery stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Disposition(StrEnum):
+    """What a received message was recorded as."""
+
+    VOTE = "vote"
+    NEEDS_REVIEW = "needs_review"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRecord:
+    """One ballot (or an observer's copy) and its send status."""
+
+    motion_id: str
+    recipient: str  # a member id, or the observer's address for a copy
+    name: str
+    address: str
+    voting: bool
+    token: str | None
+    message_id: str
+    status: BallotStatus
+    detail: str
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A recorded message that matched a motion and a member."""
+
+    ref: int
+    motion_id: str
+    member_id: str
+    received_at: datetime
+    disposition: Disposition
+    vote: Vote | None
+    evidence: str
+    own_text: str
+    reason: str
+    how: str
+    message_id: str
+    sender: str
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredMessage:
+    """A message that is not counted, with the reason."""
+
+    ref: int
+    message_id: str
+    sender: str
+    subject: str
+    reason: str
+    motion_id: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ruling:
+    """The secretary's ruling on a member's vote (vote None: counted as no vote)."""
+
+    motion_id: str
+    member_id: str
+    vote: Vote | None
+    reason: str
+    ruled_by: str
+    ruled_at: datetime
+
+
+CASTING = "(casting)"  # the member id under which the chair's casting ruling is recorded
