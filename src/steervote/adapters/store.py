@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from steervote.core.match import Directory
 from steervote.core.motion import (
     CastingVote,
     Committee,
@@ -192,16 +193,6 @@ class SeenMessage:
     own_text: str
     motion_id: str | None
     member_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Directory:
-    """Everything matching needs, loaded once per tally run."""
-
-    tokens: dict[str, tuple[str, str]]  # token -> (motion id, member id)
-    members: dict[str, dict[str, str]]  # motion id -> address -> member id
-    require_token: dict[str, bool]  # motion id -> require_token
-    subjects: dict[str, str]  # motion id -> ballot subject title
 
 
 # --- helpers ------------------------------------------------------------------
@@ -422,11 +413,11 @@ class Store:
         tokens: dict[str, tuple[str, str]] = {}
         members: dict[str, dict[str, str]] = {}
         require: dict[str, bool] = {}
-        subjects: dict[str, str] = {}
+        titles: dict[str, str] = {}
         with self._session() as s:
             for m in s.exec(select(MotionRow)).all():
                 require[m.id] = m.require_token
-                subjects[m.id] = m.title
+                titles[m.id] = m.title
                 members[m.id] = {}
             for motion_id, token, recipient in s.exec(
                 select(BallotRow.motion_id, BallotRow.token, BallotRow.recipient).where(
@@ -439,7 +430,7 @@ class Store:
                 book = members[row.motion_id]
                 for address in (row.email, *json.loads(row.aliases)):
                     book[address.lower()] = row.member_id
-        return Directory(tokens, members, require, subjects)
+        return Directory(tokens, members, require, titles)
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""

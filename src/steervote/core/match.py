@@ -1,0 +1,179 @@
+"""Match a message to its motion and member, or say why it cannot be matched.
+
+Strongest evidence first (DESIGN.md, Matching): the ballot's personal token in a
+recipient address or in In-Reply-To/References; then the motion tag in the
+subject plus a sender that is the member's address or alias. A token used from
+another member's or a stranger's address is never that member's vote: it is
+matched for review ("ballot forwarded?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+from enum import StrEnum
+
+from steervote.core.ballot import TOKEN_LENGTH
+
+TOKEN_ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+_TOKEN_IN_ADDRESS = re.compile(rf"\+([a-z2-7]{{{TOKEN_LENGTH}}})@", re.IGNORECASE)
+_TOKEN_IN_MESSAGE_ID = re.compile(
+    rf"<ballot\.[a-z0-9-]+\.([a-z2-7]{{{TOKEN_LENGTH}}})@[^>\s]+>", re.IGNORECASE
+)
+_SUBJECT_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]{0,80})\]", re.IGNORECASE)
+_AUTH_FAIL = re.compile(r"\b(dkim|dmarc)\s*=\s*(fail|permerror)\b[^;]*", re.IGNORECASE)
+_HEADER_D = re.compile(r"header\.(?:d|i|from)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
+
+
+class How(StrEnum):
+    """How a reply was tied to its ballot; the report shows it for every counted vote."""
+
+    TOKEN = "token"  # noqa: S105 - a matching method, not a secret
+    SUBJECT = "subject+sender"
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Everything matching needs, loaded once per tally run."""
+
+    tokens: dict[str, tuple[str, str]]  # token -> (motion id, member id)
+    members: dict[str, dict[str, str]]  # motion id -> lower-cased address -> member id
+    require_token: dict[str, bool] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # motion id -> title
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """Tied to a motion and member; `review` says why it must not be counted unasked."""
+
+    motion_id: str
+    member_id: str
+    how: How
+    review: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    """Not a reply to any ballot we know; recorded as ignored with the reason."""
+
+    reason: str
+    motion_id: str | None = None
+
+
+def sender_address(msg: Message) -> str:
+    """The From address, lower-cased ('' when there is none)."""
+    return parseaddr(_header(msg, "From"))[1].lower()
+
+
+def _header(msg: Message, name: str) -> str:
+    value = msg.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        return str(value)
+
+
+def tokens_in(msg: Message) -> set[str]:
+    """Every ballot token the message carries in addresses or threading headers."""
+    found: set[str] = set()
+    addresses = []
+    for name in TOKEN_ADDRESS_HEADERS:
+        addresses += [str(v) for v in msg.get_all(name) or []]
+    for _, addr in getaddresses(addresses):
+        found.update(t.lower() for t in _TOKEN_IN_ADDRESS.findall(addr))
+    for name in ("In-Reply-To", "References"):
+        for value in msg.get_all(name) or []:
+            found.update(t.lower() for t in _TOKEN_IN_MESSAGE_ID.findall(str(value)[:20_000]))
+    return found
+
+
+def _dmarc_failure(msg: Message, sender: str) -> str | None:
+    """The receiving server's verdict that the From domain failed DKIM/DMARC, if it says so."""
+    # Only the topmost Authentication-Results is our own server's; later ones could be forged.
+    results = msg.get("Authentication-Results")
+    if results is None:
+        return None
+    text = str(results)[:4000]
+    domain = sender.rpartition("@")[2]
+    for m in _AUTH_FAIL.finditer(text):
+        method, verdict = m.group(1).lower(), m.group(2).lower()
+        if method == "dmarc":
+            return f"DMARC {verdict} for the sender's domain"
+        d = _HEADER_D.search(m.group(0))
+        if d is None or d.group(1).lower().rstrip(".") == domain:
+            return f"DKIM {verdict} for {domain}"
+    return None
+
+
+def match(msg: Message, directory: Directory) -> Matched | Unmatched:
+    """Tie a message to (motion, member), strongest evidence first."""
+    sender = sender_address(msg)
+    tokens = {t for t in tokens_in(msg) if t in directory.tokens}
+    if len(tokens) > 1:
+        owners = sorted({directory.tokens[t] for t in tokens})
+        if len(owners) > 1:
+            motions = {m for m, _ in owners}
+            if len(motions) == 1:
+                (motion_id,) = motions
+                member_id = _member_by_address(directory, motion_id, sender)
+                if member_id is not None:
+                    return Matched(
+                        motion_id,
+                        member_id,
+                        How.TOKEN,
+                        review="carries the ballot tokens of several members",
+                    )
+            return Unmatched("carries the ballot tokens of several members", owners[0][0])
+    if tokens:
+        motion_id, member_id = directory.tokens[tokens.pop()]
+        owner_addresses = {
+            a for a, mid in directory.members.get(motion_id, {}).items() if mid == member_id
+        }
+        if sender in owner_addresses:
+            return Matched(motion_id, member_id, How.TOKEN)
+        return Matched(
+            motion_id,
+            member_id,
+            How.TOKEN,
+            review=f"ballot forwarded? {member_id}'s personal ballot answered from "
+            f"{sender or 'no address'}",
+        )
+    return _match_subject(msg, directory, sender)
+
+
+def _member_by_address(directory: Directory, motion_id: str, sender: str) -> str | None:
+    return directory.members.get(motion_id, {}).get(sender)
+
+
+def _match_subject(msg: Message, directory: Directory, sender: str) -> Matched | Unmatched:
+    subject = _header(msg, "Subject")[:1000]
+    tags = {t.lower() for t in _SUBJECT_TAG.findall(subject)}
+    known = sorted(t for t in tags if t in directory.members)
+    if not known:
+        if tags:
+            return Unmatched(f"unknown motion {sorted(tags)[0]!r} in the subject")
+        return Unmatched("no ballot token and no motion tag in the subject")
+    if len(known) > 1:
+        return Unmatched(f"names several motions: {', '.join(known)}", known[0])
+    motion_id = known[0]
+    member_id = _member_by_address(directory, motion_id, sender)
+    if member_id is None:
+        return Unmatched(f"sender {sender or '(none)'} is not a member of {motion_id}", motion_id)
+    if directory.require_token.get(motion_id, False):
+        return Matched(
+            motion_id,
+            member_id,
+            How.SUBJECT,
+            review="no personal ballot token, and this motion requires one",
+        )
+    failure = _dmarc_failure(msg, sender)
+    if failure is not None:
+        return Matched(
+            motion_id, member_id, How.SUBJECT, review=f"no ballot token and {failure}: spoofed?"
+        )
+    return Matched(motion_id, member_id, How.SUBJECT)
