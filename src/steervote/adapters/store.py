@@ -188,6 +188,7 @@ class NewMessage:
 class SeenMessage:
     """What the store already holds under a Message-ID (for duplicate checks)."""
 
+    ref: int
     sha256: str
     sender: str
     own_text: str
@@ -440,22 +441,28 @@ class Store:
 
     def seen(
         self, message_ids: Iterable[str], hashes: Iterable[str]
-    ) -> tuple[dict[str, list[SeenMessage]], set[str]]:
-        """Already recorded messages by Message-ID, and which raw-byte hashes are known."""
+    ) -> tuple[dict[str, list[SeenMessage]], dict[str, set[tuple[str, int]]]]:
+        """Recorded messages by Message-ID, and where (mailbox, UIDVALIDITY) each hash was seen."""
         ids = sorted(set(message_ids))
         wanted = sorted(set(hashes))
         by_id: dict[str, list[SeenMessage]] = {}
-        known: set[str] = set()
+        known: dict[str, set[tuple[str, int]]] = {}
         with self._session() as s:
             for chunk in _chunks(ids, 500):
                 for r in s.exec(select(MessageRow).where(col(MessageRow.message_id).in_(chunk))):
                     by_id.setdefault(r.message_id, []).append(
-                        SeenMessage(r.sha256, r.sender, r.own_text, r.motion_id, r.member_id)
+                        SeenMessage(
+                            r.id or 0, r.sha256, r.sender, r.own_text, r.motion_id, r.member_id
+                        )
                     )
             for chunk in _chunks(wanted, 500):
-                known.update(
-                    s.exec(select(MessageRow.sha256).where(col(MessageRow.sha256).in_(chunk)))
+                rows = s.exec(
+                    select(MessageRow.sha256, MessageRow.mailbox, MessageRow.uidvalidity).where(
+                        col(MessageRow.sha256).in_(chunk)
+                    )
                 )
+                for sha, mailbox, uidvalidity in rows:
+                    known.setdefault(sha, set()).add((mailbox, uidvalidity))
         return by_id, known
 
     def record_batch(

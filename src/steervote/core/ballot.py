@@ -72,16 +72,16 @@ def ballot_message_id(motion_id: str, token: str, addressing: Addressing) -> str
     return f"<ballot.{motion_id}.{token}@{_domain(addressing.sender)}>"
 
 
-def fingerprint(motion: Motion) -> str:
-    """Short hash of text, electorate, rule and deadline: proves what a reply voted on."""
-    return _format_fingerprint(motion_digest(motion))
+def fingerprint(motion: Motion, attachments: Sequence[Attachment] = ()) -> str:
+    """Short hash of text, papers, electorate, rule and deadline: proves what was voted on."""
+    return _format_fingerprint(motion_digest(motion, attachments))
 
 
 def _format_fingerprint(digest: str) -> str:
     return "-".join(digest[i : i + 4] for i in range(0, 12, 4))
 
 
-def motion_digest(motion: Motion) -> str:
+def motion_digest(motion: Motion, attachments: Sequence[Attachment] = ()) -> str:
     """Full SHA-256 over everything a member votes on; a change after sending is refused."""
     h = hashlib.sha256()
     parts = [
@@ -95,6 +95,8 @@ def motion_digest(motion: Motion) -> str:
         motion.authority or "",
     ]
     parts += [f"{m.id}\t{m.email.lower()}" for m in motion.committee.members]
+    parts += [f"{a.filename}\t{hashlib.sha256(a.content).hexdigest()}" for a in attachments]
+    parts += list(motion.links)
     for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
@@ -142,7 +144,9 @@ def deadline_in_words(motion: Motion) -> str:
     )
 
 
-def ballot_text(motion: Motion, *, voting: bool = True) -> str:
+def ballot_text(
+    motion: Motion, attachments: Sequence[Attachment] = (), *, voting: bool = True
+) -> str:
     """The plain-text body of a ballot (voting) or an information copy."""
     proposer = motion.member(motion.proposer)
     role = f" ({proposer.role})" if proposer.role else ""
@@ -175,7 +179,7 @@ def ballot_text(motion: Motion, *, voting: bool = True) -> str:
     ]
     if motion.authority:
         lines.append(f"Authority: {motion.authority}")
-    lines.append(f"Fingerprint: {fingerprint(motion)}")
+    lines.append(f"Fingerprint: {fingerprint(motion, attachments)}")
     if motion.attachments:
         lines += ["", "Attachments: " + ", ".join(p.name for p in motion.attachments)]
     if motion.links:
@@ -227,7 +231,7 @@ def compose_ballot(
     msg = _compose(
         motion,
         formataddr((member.name, member.email)),
-        ballot_text(motion),
+        ballot_text(motion, attachments),
         addressing,
         attachments,
         now,
@@ -249,7 +253,7 @@ def compose_copy(
     msg = _compose(
         motion,
         formataddr((observer.name, observer.email)),
-        ballot_text(motion, voting=False),
+        ballot_text(motion, attachments, voting=False),
         addressing,
         attachments,
         now,

@@ -1,0 +1,240 @@
+"""Propose a motion: validate, record it and its ballots, send each unsent ballot.
+
+Idempotent and resumable: each ballot's status is committed as soon as it is
+known, so a re-run sends only what was not sent; a motion whose text, papers,
+electorate, rule or deadline changed after any ballot went out is refused.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Protocol
+
+from steervote.adapters.store import RecordedMotion, Store
+from steervote.core.ballot import (
+    Addressing,
+    Attachment,
+    ballot_message_id,
+    compose_ballot,
+    compose_copy,
+    fingerprint,
+    motion_digest,
+    new_token,
+)
+from steervote.core.motion import Motion
+from steervote.core.records import BallotRecord, BallotStatus
+from steervote.errors import MailServerError, MotionChanged, MotionInvalid
+
+
+class SendOutcome(Protocol):
+    """What a transport says about one message."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def code(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class Transport(Protocol):
+    """SMTP or the local outbox."""
+
+    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What propose will do; shown before asking for confirmation."""
+
+    motion: Motion
+    fingerprint: str
+    attachments: tuple[Attachment, ...]
+    recorded: bool  # the motion is already in the store
+    to_send: tuple[BallotRecord, ...]  # ballots and copies not yet sent
+    already_sent: int
+    digest: str
+    closes_spec: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeResult:
+    """Every ballot and copy of the motion, with its status after this run."""
+
+    plan: Plan
+    ballots: tuple[BallotRecord, ...]
+    sent_now: int
+    failed_now: int
+    error: str | None  # the transport gave up part-way (ballots left pending)
+
+
+def read_attachments(motion: Motion) -> tuple[Attachment, ...]:
+    """Load the motion's papers (validated to exist when the motion was loaded)."""
+    out = []
+    for path in motion.attachments:
+        try:
+            content = Path(path).read_bytes()
+        except OSError as e:
+            raise MotionInvalid(f"{path}: attachment cannot be read: {e.strerror}") from None
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, _, subtype = ctype.partition("/")
+        out.append(Attachment(path.name, content, maintype, subtype))
+    return tuple(out)
+
+
+def plan(
+    motion: Motion, store: Store, addressing: Addressing, *, closes_spec: str, now: datetime
+) -> Plan:
+    """Check the motion against what was recorded; say what a run would send. Writes nothing."""
+    attachments = read_attachments(motion)
+    recorded = store.recorded_motion(motion.id)
+    if recorded is not None and _relative(closes_spec) and closes_spec == recorded.closes_spec:
+        # "closes: 7d" means 7 days from when the motion was first proposed, not from now.
+        motion = replace(motion, closes=recorded.motion.closes)
+    digest = motion_digest(motion, attachments)
+    fp = fingerprint(motion, attachments)
+    if recorded is None or recorded.digest != digest:
+        ballots = store.ballots(motion.id) if recorded else []
+        sent = [b for b in ballots if b.status is BallotStatus.SENT]
+        if recorded is not None and sent:
+            raise MotionChanged(_changed(motion, recorded, len(sent)))
+        fresh = tuple(_new_ballots(motion, addressing))
+        return Plan(motion, fp, attachments, False, fresh, 0, digest, closes_spec)
+    ballots = store.ballots(motion.id)
+    todo = tuple(b for b in ballots if b.status is not BallotStatus.SENT)
+    return Plan(
+        recorded.motion if recorded else motion,
+        fp,
+        attachments,
+        True,
+        todo,
+        len(ballots) - len(todo),
+        digest,
+        closes_spec,
+    )
+
+
+def _relative(spec: str) -> bool:
+    return bool(spec) and spec.strip()[-1:].lower() in {"m", "h", "d", "w"}
+
+
+def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
+    old = recorded.motion
+    what = [
+        name
+        for name, a, b in (
+            ("title", old.title, motion.title),
+            ("text", old.text, motion.text),
+            ("electorate", old.committee.members, motion.committee.members),
+            ("threshold", old.threshold, motion.threshold),
+            ("quorum", old.quorum, motion.quorum),
+            ("deadline", old.closes, motion.closes),
+            ("authority", old.authority, motion.authority),
+            ("casting_vote", old.casting_vote, motion.casting_vote),
+            ("links", old.links, motion.links),
+        )
+        if a != b
+    ] or ["attachments"]
+    return (
+        f"motion {motion.id}: {', '.join(what)} changed after {sent} ballot(s) went out; "
+        "refusing to send a different motion under the same id (propose it under a new id)"
+    )
+
+
+def _new_ballots(motion: Motion, addressing: Addressing) -> list[BallotRecord]:
+    domain = parseaddr(addressing.sender)[1].rpartition("@")[2] or "localhost"
+    out = []
+    for m in motion.committee.members:
+        token = new_token()
+        out.append(
+            BallotRecord(
+                motion.id,
+                m.id,
+                m.name,
+                m.email,
+                True,
+                token,
+                ballot_message_id(motion.id, token, addressing),
+                BallotStatus.PENDING,
+                "",
+                None,
+            )
+        )
+    for o in motion.committee.observers:
+        out.append(
+            BallotRecord(
+                motion.id,
+                o.email.lower(),
+                o.name,
+                o.email,
+                False,
+                None,
+                f"<copy.{motion.id}.{secrets.token_hex(8)}@{domain}>",
+                BallotStatus.PENDING,
+                "",
+                None,
+            )
+        )
+    return out
+
+
+def propose(
+    the_plan: Plan,
+    store: Store,
+    transport: Transport,
+    addressing: Addressing,
+    *,
+    now: Callable[[], datetime],
+    progress: Callable[[BallotRecord], None] = lambda b: None,
+) -> ProposeResult:
+    """Record the motion if new, then send every unsent ballot, recording each result."""
+    motion = the_plan.motion
+    if not the_plan.recorded:
+        store.record_motion(
+            motion,
+            digest=the_plan.digest,
+            closes_spec=the_plan.closes_spec,
+            ballots=the_plan.to_send,
+            now=now(),
+        )
+    members = {m.id: m for m in motion.committee.members}
+    observers = {o.email.lower(): o for o in motion.committee.observers}
+    envelope_from = parseaddr(addressing.sender)[1]
+    sent = failed = 0
+    error = None
+    for b in the_plan.to_send:
+        if b.voting:
+            assert b.token is not None
+            msg = compose_ballot(
+                motion, members[b.recipient], b.token, addressing, the_plan.attachments, now()
+            )
+        else:
+            msg = compose_copy(
+                motion,
+                observers[b.recipient],
+                addressing,
+                the_plan.attachments,
+                now(),
+                b.message_id,
+            )
+        try:
+            result = transport.send(msg, sender=envelope_from, recipients=[b.address])
+        except MailServerError as e:
+            error = str(e)
+            break
+        if result.ok:
+            store.mark_ballot(motion.id, b.recipient, BallotStatus.SENT, "", now())
+            sent += 1
+        else:
+            detail = f"{result.code} {result.reason}".strip()
+            store.mark_ballot(motion.id, b.recipient, BallotStatus.FAILED, detail, now())
+            failed += 1
+        progress(b)
+    return ProposeResult(the_plan, tuple(store.ballots(motion.id)), sent, failed, error)
