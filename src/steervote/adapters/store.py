@@ -415,10 +415,12 @@ class Store:
         members: dict[str, dict[str, str]] = {}
         require: dict[str, bool] = {}
         titles: dict[str, str] = {}
+        closes: dict[str, datetime] = {}
         with self._session() as s:
             for m in s.exec(select(MotionRow)).all():
                 require[m.id] = m.require_token
                 titles[m.id] = m.title
+                closes[m.id] = _aware(m.closes)
                 members[m.id] = {}
             for motion_id, token, recipient in s.exec(
                 select(BallotRow.motion_id, BallotRow.token, BallotRow.recipient).where(
@@ -431,7 +433,7 @@ class Store:
                 book = members[row.motion_id]
                 for address in (row.email, *json.loads(row.aliases)):
                     book[address.lower()] = row.member_id
-        return Directory(tokens, members, require, titles)
+        return Directory(tokens, members, require, titles, closes)
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""

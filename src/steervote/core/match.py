@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
@@ -43,6 +44,7 @@ class Directory:
     members: dict[str, dict[str, str]]  # motion id -> lower-cased address -> member id
     require_token: dict[str, bool] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # motion id -> title
+    closes: dict[str, datetime] = field(default_factory=dict)  # motion id -> deadline
 
 
 @dataclass(frozen=True, slots=True)

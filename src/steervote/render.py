@@ -1,0 +1,266 @@
+"""Rich tables, JSON and CSV from result values. All terminal markup lives here.
+
+Text that came from mail is hostile: it reaches the terminal only through
+`untrusted()`, which strips control and bidi characters, and only as
+`rich.text.Text`, which never interprets markup.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from steervote.core.ballot import deadline_in_words, fingerprint, rule_in_words
+from steervote.core.motion import Motion
+from steervote.core.records import BallotRecord, IgnoredMessage, Received
+from steervote.core.tally import MemberLine, Status, TallyResult
+
+# C0/C1 controls (but tab and newline), DEL, and Unicode bidi overrides/isolates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def untrusted(value: str | None, limit: int = 300, *, oneline: bool = True) -> str:
+    """Mail text made safe to show: no control characters, bounded length."""
+    if not value:
+        return ""
+    text = _CONTROL.sub("\ufffd", value)
+    if oneline:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe(value: str | None, limit: int = 300, *, oneline: bool = True) -> Text:
+    """Untrusted text as a rich Text (markup in it stays literal)."""
+    return Text(untrusted(value, limit, oneline=oneline))
+
+
+def _local(t: datetime | None, tz: str) -> str:
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if t else ""
+
+
+# --- validate / propose ----------------------------------------------------------
+
+
+def motion_summary(console: Console, motion: Motion, *, title: str = "Motion") -> None:
+    """What a motion is, who votes, by which rule and until when."""
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row(title, Text(f"{motion.id}: {motion.title}"))
+    t.add_row("Committee", Text(f"{motion.committee.name} ({motion.committee.id})"))
+    t.add_row("Electorate", f"{motion.electorate} voting members")
+    if motion.committee.observers:
+        t.add_row("Observers", f"{len(motion.committee.observers)} (information copy, no vote)")
+    t.add_row("Proposer", Text(motion.member(motion.proposer).name))
+    t.add_row("Rule", Text(f"{motion.threshold.value}: {rule_in_words(motion)}"))
+    t.add_row("Quorum", f"{motion.quorum} counted votes")
+    t.add_row("Closes", Text(deadline_in_words(motion)))
+    t.add_row("Ballots", "personal token required" if motion.require_token else "token or subject")
+    if motion.authority:
+        t.add_row("Authority", Text(motion.authority))
+    if motion.attachments:
+        t.add_row("Attachments", Text(", ".join(p.name for p in motion.attachments)))
+    t.add_row("Fingerprint", fingerprint(motion))
+    console.print(t)
+
+
+def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
+    """The propose result: one row per ballot or copy."""
+    t = Table(title="Ballots")
+    for col in ("member", "address", "kind", "status", "detail"):
+        t.add_column(col)
+    style = {"sent": "green", "failed": "red", "pending": "yellow"}
+    for b in records:
+        t.add_row(
+            Text(b.name),
+            Text(b.address),
+            "ballot" if b.voting else "copy",
+            Text(b.status.value, style=style[b.status.value]),
+            safe(b.detail, 120),
+        )
+    console.print(t)
+
+
+# --- tally -----------------------------------------------------------------------
+
+
+def result_line(r: TallyResult) -> str:
+    """The outcome in one line a chair can read aloud."""
+    c, o, n = r.counts, r.outcome, r.motion.electorate
+    abst = "abstention" if c.abstain == 1 else "abstentions"
+    state = "final" if r.closed else ("decided" if o.decided else "pending")
+    tie = " (a tie)" if o.tie else ""
+    line = (
+        f"{o.result.value.upper().replace('_', ' ')}{tie} — {c.for_} for, {c.against} against, "
+        f"{c.abstain} {abst} of {n} members; {o.explanation}; quorum {r.motion.quorum}; {state}"
+    )
+    if r.needs_review:
+        line += f"; {r.needs_review} awaiting review"
+    return line
+
+
+_STATUS_STYLE = {
+    Status.COUNTED: "green",
+    Status.NEEDS_REVIEW: "yellow",
+    Status.LATE: "magenta",
+    Status.NOT_VOTED: "dim",
+}
+
+
+def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -> None:
+    """The report: members, counts, rule, quorum and the result line."""
+    tz = r.motion.committee.timezone
+    t = Table(title=Text(f"{r.motion.id}: {r.motion.title}"), show_lines=False)
+    for col in ("member", "vote", "received", "status", "how", "evidence / note"):
+        t.add_column(col, overflow="fold")
+    for line in r.lines:
+        evidence = untrusted(line.evidence, 80)
+        note = untrusted(line.note, 160)
+        shown = f"“{evidence}”" if evidence else ""
+        if note:
+            shown = f"{shown} ({note})" if shown else note
+        t.add_row(
+            Text(line.member.name),
+            line.vote.value.upper() if line.vote else "",
+            _local(line.received_at, tz),
+            Text(line.status.value, style=_STATUS_STYLE[line.status]),
+            line.how or "",
+            Text(shown),
+        )
+    console.print(t)
+    if ignored:
+        console.print(f"{len(ignored)} message(s) ignored (see --json for all):")
+        for m in ignored[:10]:
+            console.print(
+                Text(f"  {untrusted(m.sender, 60)} — {untrusted(m.subject, 60)}: ")
+                + safe(m.reason, 120)
+            )
+    console.print(Text(result_line(r), style="bold"))
+
+
+def tally_json(r: TallyResult, ignored: Sequence[IgnoredMessage]) -> dict[str, Any]:
+    """The --json object (its shape is pinned by a contract test)."""
+    m = r.motion
+    return {
+        "motion": {
+            "id": m.id,
+            "title": m.title,
+            "threshold": m.threshold.value,
+            "quorum": m.quorum,
+            "closes": m.closes.isoformat(),
+            "status": "closed" if r.closed else "open",
+        },
+        "electorate": m.electorate,
+        "counts": {
+            "for": r.counts.for_,
+            "against": r.counts.against,
+            "abstain": r.counts.abstain,
+            "needs_review": r.needs_review,
+            "not_voted": r.not_voted,
+        },
+        "result": r.outcome.result.value,
+        "decided": r.outcome.decided,
+        "members": [_member_json(line) for line in r.lines],
+        "ignored": [
+            {"message_id": i.message_id, "from": i.sender, "subject": i.subject, "reason": i.reason}
+            for i in ignored
+        ],
+    }
+
+
+def _member_json(line: MemberLine) -> dict[str, Any]:
+    return {
+        "id": line.member.id,
+        "name": line.member.name,
+        "email": line.member.email,
+        "status": line.status.value,
+        "vote": line.vote.value if line.vote else None,
+        "received_at": line.received_at.isoformat() if line.received_at else None,
+        "evidence": line.evidence,
+        "message_id": line.message_id,
+    }
+
+
+def print_json(console: Console, value: object) -> None:
+    """JSON on stdout, exactly, with no markup or wrapping."""
+    console.file.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet runs a cell that starts like a formula; a quote makes it text.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def tally_csv(path: Path, r: TallyResult) -> None:
+    """The members table as CSV, formula-leading cells neutralised."""
+    fields = ["id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(fields)
+        for line in r.lines:
+            row = _member_json(line)
+            w.writerow([_csv_cell(row[k]) for k in fields])
+
+
+# --- review / status ---------------------------------------------------------------
+
+
+def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> None:
+    """Every member awaiting review, with their own words."""
+    waiting = [line for line in r.lines if line.status is Status.NEEDS_REVIEW]
+    if not waiting:
+        console.print(f"Nothing awaits review on {r.motion.id}.")
+        return
+    tz = r.motion.committee.timezone
+    by_ref = {x.message_id: x for x in replies}
+    for line in waiting:
+        console.rule(Text(f"{line.member.name} ({line.member.id})"))
+        reply = by_ref.get(line.message_id or "")
+        console.print(Text(f"received {_local(line.received_at, tz)} via {line.how}"))
+        console.print(Text("why: ") + safe(line.note, 400))
+        if reply is not None:
+            console.print(Text("from: ") + safe(reply.sender, 200))
+            console.print(Text("their words:"))
+            console.print(safe(reply.own_text or "(no text of their own)", 2000, oneline=False))
+    console.print(
+        f"\n{len(waiting)} awaiting review. Record a ruling with: steervote rule "
+        f"{r.motion.id} MEMBER_ID for|against|abstain|none --reason TEXT"
+    )
+
+
+def status(console: Console, results: Sequence[TallyResult]) -> None:
+    """One row per recorded motion."""
+    if not results:
+        console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+        return
+    t = Table(title="Motions")
+    for col in ("motion", "closes", "for", "against", "abstain", "review", "not voted", "result"):
+        t.add_column(col)
+    for r in results:
+        c = r.counts
+        state = "final" if r.closed else ("decided" if r.outcome.decided else "pending")
+        t.add_row(
+            Text(f"{r.motion.id}: {r.motion.title}"),
+            _local(r.motion.closes, r.motion.committee.timezone),
+            str(c.for_),
+            str(c.against),
+            str(c.abstain),
+            str(r.needs_review),
+            str(r.not_voted),
+            f"{r.outcome.result.value} ({state})",
+        )
+    console.print(t)

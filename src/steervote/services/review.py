@@ -1,0 +1,69 @@
+"""Report a motion from the store; list what awaits review; record the secretary's rulings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from steervote.adapters.store import Store
+from steervote.core.records import CASTING, IgnoredMessage, Received, Ruling
+from steervote.core.tally import TallyResult, tally
+from steervote.core.vote import Vote
+from steervote.errors import InvalidInput, UnknownMotion
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A motion's tally with the replies behind it and the messages ignored."""
+
+    result: TallyResult
+    replies: tuple[Received, ...]
+    ignored: tuple[IgnoredMessage, ...]
+
+
+def report(store: Store, motion_id: str, *, now: datetime) -> Report:
+    """Count one recorded motion as it stands now."""
+    recorded = store.recorded_motion(motion_id)
+    if recorded is None:
+        known = ", ".join(store.motion_ids()) or "none yet"
+        raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
+    replies = tuple(store.received(motion_id))
+    result = tally(recorded.motion, replies, store.rulings(motion_id), now=now)
+    return Report(result, replies, tuple(store.ignored(motion_id)))
+
+
+def all_reports(store: Store, *, now: datetime) -> list[Report]:
+    """Every recorded motion, oldest first."""
+    return [report(store, motion_id, now=now) for motion_id in store.motion_ids()]
+
+
+def rule(
+    store: Store,
+    motion_id: str,
+    target: str,
+    vote: Vote | None,
+    *,
+    reason: str,
+    ruled_by: str,
+    now: datetime,
+) -> Report:
+    """Record a ruling on a member's vote (or, target 'casting', the chair's casting vote)."""
+    recorded = store.recorded_motion(motion_id)
+    if recorded is None:
+        raise UnknownMotion(f"no motion {motion_id!r} in the store")
+    if not reason.strip():
+        raise InvalidInput("--reason: say why (it is kept in the audit trail)")
+    motion = recorded.motion
+    if target == "casting":
+        if motion.casting_vote.value != "chair":
+            raise InvalidInput(
+                f"motion {motion_id} has casting_vote: none; there is no casting vote"
+            )
+        member_id = CASTING
+    else:
+        try:
+            member_id = motion.member(target).id
+        except KeyError:
+            raise InvalidInput(f"{target!r} is not a member id of motion {motion_id}") from None
+    store.record_ruling(Ruling(motion_id, member_id, vote, reason.strip(), ruled_by, now))
+    return report(store, motion_id, now=now)
