@@ -7,12 +7,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from steervote.errors import ConfigInvalid
 
 CONFIG_NAME = "steervote.toml"
 SECURITY = ("none", "starttls", "ssl")
+Security = Literal["none", "starttls", "ssl"]
 DEFAULT_SENDER = "steervote <steervote@localhost>"
 DEFAULT_REPLY_TO = "votes@localhost"
 
@@ -23,7 +24,7 @@ class ServerSettings:
 
     host: str
     port: int
-    security: str
+    security: Security
     username: str | None = None
     password_env: str | None = None
     password_command: str | None = None
@@ -171,7 +172,7 @@ def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | 
     return ServerSettings(
         host=host,
         port=port,
-        security=security,
+        security=cast(Security, security),
         username=_str(body, "username", where, section),
         password_env=_str(body, "password_env", where, section),
         password_command=_str(body, "password_command", where, section),

@@ -49,6 +49,8 @@ class Transport(Protocol):
 
     def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendOutcome: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -90,23 +92,32 @@ def read_attachments(motion: Motion) -> tuple[Attachment, ...]:
 
 
 def plan(
-    motion: Motion, store: Store, addressing: Addressing, *, closes_spec: str, now: datetime
+    motion: Motion,
+    store: Store | None,
+    addressing: Addressing,
+    *,
+    closes_spec: str,
+    now: datetime,
 ) -> Plan:
-    """Check the motion against what was recorded; say what a run would send. Writes nothing."""
+    """Check the motion against what was recorded; say what a run would send. Writes nothing.
+
+    With no store (a dry run before any database exists) the motion is treated as new.
+    """
     attachments = read_attachments(motion)
-    recorded = store.recorded_motion(motion.id)
+    recorded = store.recorded_motion(motion.id) if store is not None else None
     if recorded is not None and _relative(closes_spec) and closes_spec == recorded.closes_spec:
         # "closes: 7d" means 7 days from when the motion was first proposed, not from now.
         motion = replace(motion, closes=recorded.motion.closes)
     digest = motion_digest(motion, attachments)
     fp = fingerprint(motion, attachments)
     if recorded is None or recorded.digest != digest:
-        ballots = store.ballots(motion.id) if recorded else []
+        ballots = store.ballots(motion.id) if store is not None and recorded else []
         sent = [b for b in ballots if b.status is BallotStatus.SENT]
         if recorded is not None and sent:
             raise MotionChanged(_changed(motion, recorded, len(sent)))
         fresh = tuple(_new_ballots(motion, addressing))
         return Plan(motion, fp, attachments, False, fresh, 0, digest, closes_spec)
+    assert store is not None
     ballots = store.ballots(motion.id)
     todo = tuple(b for b in ballots if b.status is not BallotStatus.SENT)
     return Plan(

@@ -1,0 +1,424 @@
+"""The steervote command line: parse, build adapters from config, call one service, render.
+
+Heavy modules (sqlmodel, imapclient) are imported inside the commands that need
+them, so `steervote --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from steervote import __version__
+from steervote.errors import ExitCode, InvalidInput, SteervoteError
+
+if TYPE_CHECKING:
+    from steervote.adapters.source import MailSource
+    from steervote.adapters.store import Store
+    from steervote.config import Settings
+    from steervote.services.propose import Transport
+
+app = typer.Typer(
+    name="steervote",
+    help="Committee motions decided by email: personal ballots out, replies read and "
+    "counted, a result that can be shown to be right.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"steervote {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="steervote.toml to use (default: $STEERVOTE_CONFIG, else ./steervote.toml, "
+            "else built-in defaults: SQLite and mail/ folders in the current directory).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    ctx.obj = config
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    from steervote.config import load_settings
+
+    return load_settings(ctx.obj)
+
+
+def _store(settings: Settings) -> Store:
+    from steervote.adapters.store import Store
+
+    return Store(settings.database_url)
+
+
+def _password(server: object) -> str | None:
+    from steervote.adapters.secrets import resolve_password
+    from steervote.config import ServerSettings
+
+    assert isinstance(server, ServerSettings)
+    import os
+
+    return resolve_password(server.password_env, server.password_command, os.environ)
+
+
+def _transport(settings: Settings) -> tuple[Transport, str]:
+    if settings.smtp is None:
+        from steervote.adapters.local import MaildirOutbox
+
+        return MaildirOutbox(settings.outbox), f"local outbox {settings.outbox}"
+    from steervote.adapters.smtp import SmtpTransport
+
+    s = settings.smtp
+    transport = SmtpTransport(
+        s.host,
+        s.port,
+        s.security,
+        s.username,
+        _password(s),
+    )
+    return transport, f"SMTP {s!r}"
+
+
+def _source(settings: Settings, spec: str | None) -> MailSource:
+    from steervote.adapters.local import MaildirSource, MboxSource
+
+    kind, _, path = (spec or "").partition(":")
+    try:
+        if spec is None and settings.imap is None:
+            settings.inbox.mkdir(parents=True, exist_ok=True)
+            for sub in ("cur", "new", "tmp"):
+                (settings.inbox / sub).mkdir(exist_ok=True)
+            return MaildirSource(settings.inbox)
+        if kind == "maildir" and path:
+            return MaildirSource(Path(path))
+        if kind == "mbox" and path:
+            return MboxSource(Path(path))
+    except FileNotFoundError as e:
+        raise InvalidInput(f"--source {spec}: {e}") from None
+    if spec in (None, "imap"):
+        if settings.imap is None:
+            raise InvalidInput("--source imap: no [imap] section in the config")
+        from steervote.adapters.imap import ImapSource
+
+        s = settings.imap
+        return ImapSource(
+            s.host,
+            s.port,
+            s.security,
+            s.username or "",
+            _password(s) or "",
+            s.folder,
+        )
+    raise InvalidInput(f"--source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
+
+
+def _closes_spec(path: Path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(data.get("closes", "")) if isinstance(data, dict) else ""
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+@app.command()
+def validate(
+    motion_file: Annotated[Path, typer.Argument(help="The motion YAML file.", metavar="MOTION")],
+) -> None:
+    """Check a motion file and its committee; print a summary. Writes nothing."""
+    from steervote import render
+    from steervote.core.motion_file import load_motion
+
+    motion = load_motion(motion_file, now=_now())
+    render.motion_summary(console, motion)
+    console.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
+
+
+@app.command()
+def propose(
+    ctx: typer.Context,
+    motion_file: Annotated[Path, typer.Argument(help="The motion YAML file.", metavar="MOTION")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent and one ballot in full.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+) -> None:
+    """Send every voting member a personal ballot (observers an information copy).
+
+    Safe to re-run: only ballots not yet sent are sent. A motion changed after its
+    ballots went out is refused. Exit 0 when all ballots are sent, 1 when any failed.
+    """
+    from steervote import render
+    from steervote.core.ballot import Addressing, compose_ballot, new_token
+    from steervote.core.motion_file import load_motion
+    from steervote.services import propose as service
+
+    settings = _settings(ctx)
+    motion = load_motion(motion_file, now=_now())
+    b = settings.ballot
+    addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
+    where = (
+        f"local outbox {settings.outbox}" if settings.smtp is None else f"SMTP {settings.smtp!r}"
+    )
+    store = None if dry_run and not _db_exists(settings) else _store(settings)
+    plan = service.plan(
+        motion, store, addressing, closes_spec=_closes_spec(motion_file), now=_now()
+    )
+    render.motion_summary(console, plan.motion, title="Propose")
+    console.print(
+        f"Transport: {where}\nTo send: {len(plan.to_send)} "
+        f"({sum(x.voting for x in plan.to_send)} ballots, "
+        f"{sum(not x.voting for x in plan.to_send)} copies); already sent: {plan.already_sent}"
+    )
+    if dry_run:
+        first = plan.motion.committee.members[0]
+        sample = compose_ballot(
+            plan.motion, first, new_token(), addressing, plan.attachments, _now()
+        )
+        console.rule("One ballot in full (token shown is an example)")
+        console.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
+        console.print("Dry run: nothing written, nothing sent.")
+        return
+    if not plan.to_send:
+        console.print("Every ballot has already been sent. Nothing to do.")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
+        if not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
+            raise typer.Exit(ExitCode.FAILED)
+    assert store is not None
+    transport, _ = _transport(settings)
+    with _progress(len(plan.to_send)) as advance, closing(transport):
+        result = service.propose(
+            plan, store, transport, addressing, now=_now, progress=lambda _: advance()
+        )
+    render.ballots(console, result.ballots)
+    failed = [x for x in result.ballots if x.status.value == "failed"]
+    console.print(
+        f"Sent now: {result.sent_now}; failed: {len(failed)}; "
+        f"pending: {sum(x.status.value == 'pending' for x in result.ballots)}"
+    )
+    if result.error:
+        err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
+    if failed or result.error:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _db_exists(settings: Settings) -> bool:
+    url = settings.database_url
+    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists()
+
+
+def _ballot_preview(msg: object) -> str:
+    from email.message import EmailMessage
+
+    assert isinstance(msg, EmailMessage)
+    head = "\n".join(f"{k}: {v}" for k, v in msg.items())
+    body = msg.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    names = [p.get_filename() for p in msg.iter_attachments()]
+    tail = f"\n[attachments: {', '.join(n or '?' for n in names)}]" if names else ""
+    return f"{head}\n\n{text}{tail}"
+
+
+class _progress:
+    """A progress bar for large electorates; nothing for small ones."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: object | None = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if self.total <= 50 or not console.is_terminal:
+            return lambda: None
+        from rich.progress import Progress
+
+        bar = Progress(console=console)
+        bar.start()
+        task = bar.add_task("Sending", total=self.total)
+        self.bar = bar
+        return lambda: bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+@app.command()
+def tally(
+    ctx: typer.Context,
+    motion_id: Annotated[
+        str | None, typer.Argument(help="Motion id (default: every recorded motion).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Where replies are: imap (the [imap] config), maildir:PATH or mbox:PATH. "
+            "Default: [imap] if configured, else mail/inbox/ beside the config."
+        ),
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Report from the store without reading mail.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the members table to this CSV file.")
+    ] = None,
+) -> None:
+    """Read new replies, match and classify them, and report each motion's result.
+
+    Never changes the mailbox; safe to re-run: only new mail is read.
+    """
+    from steervote import render
+    from steervote.services.review import all_reports, report
+
+    settings = _settings(ctx)
+    store = _store(settings)
+    if not offline:
+        _collect(settings, store, source, quiet=as_json)
+    reports = (
+        [report(store, motion_id, now=_now())] if motion_id else all_reports(store, now=_now())
+    )
+    if csv_file is not None and reports:
+        render.tally_csv(csv_file, reports[0].result)
+    if as_json:
+        objs = [render.tally_json(r.result, r.ignored) for r in reports]
+        render.print_json(console, objs[0] if motion_id else objs)
+        return
+    if not reports:
+        console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+    for r in reports:
+        render.tally(console, r.result, r.ignored)
+
+
+def _collect(settings: Settings, store: Store, spec: str | None, *, quiet: bool) -> None:
+    from steervote.services.collect import collect
+
+    mail = _source(settings, spec)
+    try:
+        result = collect(mail, store, now=_now, max_size=settings.max_message_bytes)
+    finally:
+        mail.close()
+    if not quiet:
+        rescan = " (UIDVALIDITY changed: full rescan)" if result.rescanned else ""
+        err.print(
+            f"Read {result.read} new message(s) from {result.mailbox}{rescan}: "
+            f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
+            + (f", {result.already_recorded} already recorded" if result.already_recorded else ""),
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.")],
+) -> None:
+    """List every reply awaiting review, with the member's own words."""
+    from steervote import render
+    from steervote.services.review import report
+
+    r = report(_store(_settings(ctx)), motion_id, now=_now())
+    render.review(console, r.result, r.replies)
+
+
+@app.command()
+def rule(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.")],
+    member_id: Annotated[
+        str, typer.Argument(help="Member id, or 'casting' for the chair's casting vote.")
+    ],
+    vote: Annotated[str, typer.Argument(help="for, against, abstain, or none (count no vote).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who rules (default: the login name).")
+    ] = None,
+) -> None:
+    """Record the secretary's ruling on a member's vote; the tally uses it."""
+    from steervote import render
+    from steervote.core.vote import Vote
+    from steervote.services.review import rule as record
+
+    choices = {"for": Vote.FOR, "against": Vote.AGAINST, "abstain": Vote.ABSTAIN, "none": None}
+    if vote.lower() not in choices:
+        raise InvalidInput(f"VOTE: {vote!r} is not one of for, against, abstain, none")
+    r = record(
+        _store(_settings(ctx)),
+        motion_id,
+        member_id,
+        choices[vote.lower()],
+        reason=reason,
+        ruled_by=by or getpass.getuser(),
+        now=_now(),
+    )
+    console.print(f"Ruling recorded for {member_id} on {motion_id}.")
+    console.print(render.result_line(r.result), markup=False, highlight=False)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """A table of recorded motions with their counts and result (reads no mail)."""
+    from steervote import render
+    from steervote.services.review import all_reports
+
+    reports = all_reports(_store(_settings(ctx)), now=_now())
+    render.status(console, [r.result for r in reports])
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to run it (default: a new temp dir).")
+    ] = None,
+) -> None:
+    """The whole flow with no mail server: propose to a local outbox, simulated replies, tally."""
+    from steervote.demo import run_demo
+
+    run_demo(console, directory, now=_now())
+
+
+def _fail(e: SteervoteError) -> NoReturn:
+    err.print(f"error: {e}", markup=False, highlight=False)
+    raise SystemExit(int(e.exit_code))
+
+
+def main() -> None:
+    """Console entry point: typed errors become one line on stderr and their exit code."""
+    try:
+        app()
+    except SteervoteError as e:
+        _fail(e)
