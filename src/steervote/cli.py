@@ -92,6 +92,7 @@ def _transport(settings: Settings) -> tuple[Transport, str]:
     if settings.smtp is None:
         from steervote.adapters.local import MaildirOutbox
 
+        settings.outbox.parent.mkdir(parents=True, exist_ok=True)
         return MaildirOutbox(settings.outbox), f"local outbox {settings.outbox}"
     from steervote.adapters.smtp import SmtpTransport
 

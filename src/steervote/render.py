@@ -247,14 +247,14 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
     if not results:
         console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
         return
-    t = Table(title="Motions")
+    t = Table(title="Motions", expand=True)
     for col in ("motion", "closes", "for", "against", "abstain", "review", "not voted", "result"):
         t.add_column(col)
     for r in results:
         c = r.counts
         state = "final" if r.closed else ("decided" if r.outcome.decided else "pending")
         t.add_row(
-            Text(f"{r.motion.id}: {r.motion.title}"),
+            Text(r.motion.id),
             _local(r.motion.closes, r.motion.committee.timezone),
             str(c.for_),
             str(c.against),

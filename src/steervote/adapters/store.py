@@ -1,7 +1,7 @@
 """The store: SQLModel tables, numbered migrations, and frozen values in and out.
 
-ORM rows never leave this module. Times are stored as naive UTC (SQLite has no
-time zones) and handed out timezone-aware.
+ORM rows never leave this module. Times go in as aware UTC; SQLite hands them
+back naive (it has no time zones), so every time read is made aware UTC again.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class SeenMessage:
 def _db_time(t: datetime) -> datetime:
     if t.tzinfo is None:
         raise ValueError("naive datetime reached the store")
-    return t.astimezone(UTC).replace(tzinfo=None)
+    return t.astimezone(UTC)
 
 
 def _aware(t: datetime) -> datetime:
