@@ -33,7 +33,7 @@ class Member:
     name: str
     email: str
     aliases: tuple[str, ...] = ()
-    role: str | None = None
+    role: str | None = None  # lower-cased on loading: "chair", "secretary", ...
 
     def addresses(self) -> tuple[str, ...]:
         """Every address (lower-cased) a reply from this member may come from."""
@@ -54,7 +54,7 @@ class Committee:
 
     id: str
     name: str
-    timezone: str
+    timezone: str  # IANA name; "UTC" if the file names none (a naive `closes` is then refused)
     members: tuple[Member, ...]
     observers: tuple[Observer, ...] = ()
 

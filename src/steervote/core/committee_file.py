@@ -1,0 +1,172 @@
+"""Load and validate a committee: a file of its own, or written inline in a motion."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+
+from steervote.core.address import address_problem
+from steervote.core.deadline import timezone_named
+from steervote.core.fields import Fields, did_you_mean, invalid, kind, show
+from steervote.core.member_entry import MemberEntry, build_members
+from steervote.core.members_csv import read_members_csv
+from steervote.core.motion import Committee, Member, Observer
+from steervote.core.slug import is_slug, slugify
+from steervote.core.yaml_lines import LineList, LineMap, read_yaml
+
+COMMITTEE_FIELDS = ("name", "timezone", "members", "members_csv", "observers")
+MEMBER_FIELDS = ("name", "email", "aliases", "role", "id")
+OBSERVER_FIELDS = ("name", "email")
+# When a committee gives no timezone, times are shown in UTC, but a `closes` written
+# without an offset is refused (see load_motion): the committee's clock is not guessed.
+DEFAULT_TIMEZONE = "UTC"
+_NAME_ADDR_RE = re.compile(r"\s*(?:\"?(?P<name>[^\"<>]*?)\"?\s*)?<(?P<addr>[^<>]*)>\s*")
+
+
+def load_committee(path: Path) -> Committee:
+    """Load and validate a committee file; its id is the file name without `.yaml`."""
+    committee, _ = read_committee_file(path)
+    return committee
+
+
+def read_committee_file(path: Path) -> tuple[Committee, str | None]:
+    """The committee of a file, and the timezone it names (None if it names none)."""
+    if not is_slug(path.stem):
+        raise invalid(
+            path,
+            None,
+            "",
+            f"bad committee id {show(path.stem)}: the file name must be a lowercase slug "
+            f"such as {show(slugify(path.stem) or 'steering-group')}.yaml",
+        )
+    fields = top_level(read_yaml(path), path)
+    fields.check_keys(COMMITTEE_FIELDS, ("name",))
+    return committee_from(fields, path.stem)
+
+
+def top_level(data: object, path: Path) -> Fields:
+    """The top-level mapping of a file the user wrote."""
+    if data is None:
+        raise invalid(path, None, "", "the file is empty")
+    if not isinstance(data, LineMap):
+        raise invalid(
+            path,
+            getattr(data, "line", 1),
+            "",
+            f"expected a mapping of fields (name: value), got {kind(data)}",
+        )
+    return Fields(data, path)
+
+
+def committee_from(fields: Fields, committee_id: str) -> tuple[Committee, str | None]:
+    """The committee described by these fields (a committee file, or a motion's inline one)."""
+    name = fields.text("name", one_line=True)
+    timezone = fields.optional_text("timezone", one_line=True)
+    if timezone is not None:
+        try:
+            timezone_named(timezone)
+        except ValueError as exc:
+            hint = did_you_mean(timezone, zoneinfo.available_timezones())
+            fields.fail(
+                "timezone", f"{exc}{hint or ' (expected an IANA name such as Europe/London)'}"
+            )
+    key, entries = _member_entries(fields)
+    members = build_members(entries)
+    if not members:
+        fields.fail(key, "no voting members")
+    observers = _observers(fields, members)
+    committee = Committee(committee_id, name, timezone or DEFAULT_TIMEZONE, members, observers)
+    return committee, timezone
+
+
+def _member_entries(fields: Fields) -> tuple[str, list[MemberEntry]]:
+    """The member entries, and the field they came from (members or members_csv)."""
+    members, csv_name = fields.get("members"), fields.get("members_csv")
+    if members is not None and csv_name is not None:
+        fields.fail("members_csv", "give members or members_csv, not both")
+    key = "members_csv" if csv_name is not None else "members"
+    value = csv_name if csv_name is not None else members
+    if value is None:
+        fields.fail("members", "missing required field (a list of members, or a CSV file of them)")
+    if isinstance(value, str):
+        csv_path = fields.path.parent / value.strip()
+        if not csv_path.is_file():
+            fields.fail(key, f"no such file {show(value.strip())} (looked for {csv_path})")
+        return key, read_members_csv(csv_path)
+    if key == "members_csv" or not isinstance(value, LineList):
+        fields.fail(key, f"expected a list of members or the name of a CSV file, got {kind(value)}")
+    return key, [_member_entry(fields, value, i) for i in range(len(value))]
+
+
+def _member_entry(fields: Fields, members: LineList, index: int) -> MemberEntry:
+    if isinstance(members[index], str):
+        raise invalid(
+            fields.path,
+            members.line_of(index),
+            f"members[{index + 1}]",
+            f"write a member as name: and email: fields, not as text {show(members[index])}",
+        )
+    item = Fields.of(members[index], fields.path, f"members[{index + 1}]", members.line_of(index))
+    item.check_keys(MEMBER_FIELDS, ("name", "email"))
+    return MemberEntry(
+        name=item.text("name", one_line=True),
+        email=item.text("email", one_line=True),
+        path=fields.path,
+        line=item.data.line,
+        aliases=tuple(alias for alias, _ in item.text_list("aliases")),
+        role=item.optional_text("role", one_line=True),
+        id=item.optional_text("id", one_line=True),
+        prefix=item.prefix,
+        key_lines={k: v for k, v in item.data.key_lines.items() if isinstance(k, str)},
+    )
+
+
+def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, ...]:
+    value = fields.get("observers")
+    if value is None:
+        return ()
+    if not isinstance(value, LineList):
+        fields.fail("observers", f"expected a list, got {kind(value)}")
+    member_of = {address: m for m in members for address in m.addresses()}
+    seen: set[str] = set()
+    observers: list[Observer] = []
+    for index, item in enumerate(value):
+        field, line = f"observers[{index + 1}]", value.line_of(index)
+        observer = _observer(fields.path, field, line, item)
+        problem = address_problem(observer.email)
+        if problem is not None:
+            raise invalid(
+                fields.path, line, field, f"invalid email address {show(observer.email)}: {problem}"
+            )
+        member = member_of.get(observer.email.lower())
+        if member is not None:
+            raise invalid(
+                fields.path,
+                line,
+                field,
+                f"{show(observer.email)} is the address of member {member.name} ({member.id}); "
+                "a member votes and cannot also be an observer",
+            )
+        if observer.email.lower() in seen:
+            raise invalid(fields.path, line, field, f"{show(observer.email)} is listed twice")
+        seen.add(observer.email.lower())
+        observers.append(observer)
+    return tuple(observers)
+
+
+def _observer(path: Path, field: str, line: int, item: object) -> Observer:
+    if isinstance(item, str):
+        text = item.strip()
+        match = _NAME_ADDR_RE.fullmatch(text)
+        if match is not None:
+            return Observer((match["name"] or "").strip(), match["addr"].strip())
+        if "<" in text or ">" in text:
+            raise invalid(path, line, field, f'cannot read {show(text)}: expected "Name <address>"')
+        return Observer("", text)
+    if isinstance(item, LineMap):
+        observer = Fields.of(item, path, field, line)
+        observer.check_keys(OBSERVER_FIELDS, ("email",))
+        name = observer.optional_text("name", one_line=True) or ""
+        return Observer(name, observer.text("email", one_line=True))
+    raise invalid(path, line, field, f'expected "Name <address>" or name:/email:, got {kind(item)}')

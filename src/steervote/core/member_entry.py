@@ -1,0 +1,101 @@
+"""Members as written (in YAML or CSV), checked and turned into Members with stable ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+from steervote.core.address import address_problem
+from steervote.core.fields import invalid, show
+from steervote.core.motion import Member
+from steervote.core.slug import is_slug, slugify
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEntry:
+    """One member as the user wrote it, and where, so errors can point at it."""
+
+    name: str
+    email: str
+    path: Path
+    line: int
+    aliases: tuple[str, ...] = ()
+    role: str | None = None
+    id: str | None = None
+    prefix: str = ""  # "members[3]." for a YAML list item; "" for a CSV row (the line says which)
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def where(self) -> str:
+        """File and line, for "also on ..." references."""
+        return f"line {self.line}" if self.prefix else f"{self.path.name} line {self.line}"
+
+    def fail(self, key: str, what: str) -> NoReturn:
+        """Raise the located MotionInvalid for one of this member's fields."""
+        raise invalid(self.path, self.key_lines.get(key, self.line), self.prefix + key, what)
+
+
+def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
+    """Check every entry and give each a stable id; MotionInvalid at the first problem.
+
+    A member's id is the explicit `id` if given, otherwise the slug of the name. Two
+    members may not share an id or an address (email or alias, compared case-insensitively).
+    """
+    members: list[Member] = []
+    by_id: dict[str, MemberEntry] = {}
+    by_address: dict[str, MemberEntry] = {}
+    for entry in entries:
+        member_id = _member_id(entry)
+        other = by_id.get(member_id)
+        if other is not None:
+            _id_clash(entry, other, member_id)
+        by_id[member_id] = entry
+        for key, address in (("email", entry.email), *(("aliases", a) for a in entry.aliases)):
+            problem = address_problem(address)
+            if problem is not None:
+                entry.fail(key, f"invalid email address {show(address)}: {problem}")
+            owner = by_address.setdefault(address.lower(), entry)
+            if owner is not entry:
+                entry.fail(
+                    key, f"{show(address)} is also an address of {owner.name} ({owner.where()})"
+                )
+        _check_own_addresses(entry)
+        # Roles are lower-cased so that `role == "chair"` holds however the file spells it.
+        role = entry.role.lower() if entry.role else None
+        members.append(Member(member_id, entry.name, entry.email, entry.aliases, role))
+    return tuple(members)
+
+
+def _member_id(entry: MemberEntry) -> str:
+    if entry.id is not None:
+        if not is_slug(entry.id):
+            entry.fail(
+                "id",
+                f"bad member id {show(entry.id)}: use lowercase letters, digits and single "
+                f"hyphens, e.g. {show(slugify(entry.id) or 'jon-lansman')}",
+            )
+        return entry.id
+    generated = slugify(entry.name)
+    if not generated:
+        entry.fail("name", f"cannot make an id from the name {show(entry.name)}; give an id")
+    return generated
+
+
+def _id_clash(entry: MemberEntry, other: MemberEntry, member_id: str) -> NoReturn:
+    if entry.id is not None and other.id is not None:
+        entry.fail("id", f"duplicate member id {show(member_id)} (also {other.where()})")
+    key = "id" if entry.id is not None else "name"
+    entry.fail(
+        key,
+        f"member id {show(member_id)} is also the id of {other.name} ({other.where()}); "
+        "give one of them an explicit id",
+    )
+
+
+def _check_own_addresses(entry: MemberEntry) -> None:
+    seen: set[str] = set()
+    for address in (entry.email, *entry.aliases):
+        if address.lower() in seen:
+            entry.fail("aliases", f"{show(address)} is given twice for {entry.name}")
+        seen.add(address.lower())

@@ -1,0 +1,86 @@
+"""Read a CSV of members (name,email[,aliases][,id][,role]) for large electorates."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import TextIO
+
+from steervote.core.fields import did_you_mean, invalid, show
+from steervote.core.member_entry import MemberEntry
+
+COLUMNS = ("name", "email", "aliases", "id", "role")
+REQUIRED = ("name", "email")
+_ALIAS_SPLIT = re.compile(r"[;,\s]+")
+
+
+def read_members_csv(path: Path) -> list[MemberEntry]:
+    """The member rows of a CSV file with a header row; MotionInvalid naming file, line and column.
+
+    Aliases in one cell are separated by ";" (or spaces). Empty `id`, `role` or `aliases`
+    cells mean none; blank lines are skipped.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return _rows(f, path)
+    except FileNotFoundError:
+        raise invalid(path, None, "", "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise invalid(path, None, "", f"not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise invalid(path, None, "", f"not a readable CSV file: {exc}") from None
+    except OSError as exc:
+        raise invalid(path, None, "", f"cannot read: {exc.strerror or exc}") from None
+
+
+def _rows(f: TextIO, path: Path) -> list[MemberEntry]:
+    reader = csv.reader(f)
+    header = next(reader, None)
+    if header is None:
+        raise invalid(path, None, "", "the file is empty (expected a header row: name,email)")
+    columns = [c.strip().lower() for c in header]
+    for column in columns:
+        if column not in COLUMNS:
+            what = f"unknown column {show(column)}{did_you_mean(column, COLUMNS)}"
+            raise invalid(path, 1, "header", f"{what} (expected {','.join(COLUMNS)})")
+        if columns.count(column) > 1:
+            raise invalid(path, 1, "header", f"column {show(column)} is given twice")
+    for column in REQUIRED:
+        if column not in columns:
+            raise invalid(
+                path,
+                1,
+                "header",
+                f"missing column {show(column)} (the header row must name name,email)",
+            )
+    index = {column: i for i, column in enumerate(columns)}
+    name_at, email_at = index["name"], index["email"]
+    aliases_at, id_at, role_at = index.get("aliases"), index.get("id"), index.get("role")
+    width = len(columns)
+    entries: list[MemberEntry] = []
+    for row in reader:
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        line = reader.line_num
+        if len(row) > width:
+            raise invalid(path, line, "", f"{len(row)} fields but the header names {width}")
+        cells = [cell.strip() for cell in row] + [""] * (width - len(row))
+        name, email = cells[name_at], cells[email_at]
+        if not name:
+            raise invalid(path, line, "name", "missing")
+        if not email:
+            raise invalid(path, line, "email", "missing")
+        aliases = cells[aliases_at] if aliases_at is not None else ""
+        entries.append(
+            MemberEntry(
+                name=name,
+                email=email,
+                path=path,
+                line=line,
+                aliases=tuple(a for a in _ALIAS_SPLIT.split(aliases) if a),
+                role=(cells[role_at] or None) if role_at is not None else None,
+                id=(cells[id_at] or None) if id_at is not None else None,
+            )
+        )
+    return entries

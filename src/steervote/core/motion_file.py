@@ -1,0 +1,215 @@
+"""Load and validate a motion file (motions/<id>.yaml) and the committee it is put to.
+
+Every problem raises MotionInvalid with one line: `<file>:<line>: <field>: <what>` (see
+steervote.core.fields). The files are the only thing read; the clock is the `now` argument.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from steervote.core.committee_file import (
+    COMMITTEE_FIELDS,
+    committee_from,
+    read_committee_file,
+    top_level,
+)
+from steervote.core.deadline import parse_closes
+from steervote.core.fields import Fields, did_you_mean, invalid, show
+from steervote.core.motion import CastingVote, Committee, Motion, Threshold
+from steervote.core.slug import is_slug, slugify
+from steervote.core.yaml_lines import read_yaml
+
+MOTION_FIELDS = (
+    "id",
+    "title",
+    "committee",
+    "text",
+    "proposer",
+    "threshold",
+    "quorum",
+    "closes",
+    "require_token",
+    "authority",
+    "casting_vote",
+    "attachments",
+    "links",
+)
+REQUIRED = ("id", "title", "text", "proposer", "threshold", "closes")
+COMMITTEES_DIR = "committees"
+
+
+def load_motion(path: Path, *, now: datetime) -> Motion:
+    """Load and validate a motion file; `closes` is resolved against `now` (timezone-aware).
+
+    The committee is `committee: <id>` (the file `committees/<id>.yaml` beside the motion),
+    or written inline in the motion (`name`, `members` or `members_csv`, `observers`,
+    `timezone`), in which case its id is the motion's id.
+    """
+    if now.utcoffset() is None:
+        raise TypeError("now must be timezone-aware")
+    fields = top_level(read_yaml(path), path)
+    fields.check_keys((*MOTION_FIELDS, *COMMITTEE_FIELDS), REQUIRED)
+    motion_id = fields.text("id", one_line=True)
+    if not is_slug(motion_id):
+        fields.fail("id", f"bad motion id {show(motion_id)}: {_slug_advice(motion_id)}")
+    committee, timezone = _committee(fields, motion_id)
+    casting_vote = _choice(fields, "casting_vote", CastingVote, CastingVote.NONE)
+    if casting_vote is CastingVote.CHAIR:
+        _check_one_chair(fields, committee)
+    closes = _closes(fields, now, timezone)
+    return Motion(
+        id=motion_id,
+        title=fields.text("title", one_line=True),
+        text=fields.text("text"),
+        committee=committee,
+        proposer=_proposer(fields, committee),
+        threshold=_choice(fields, "threshold", Threshold, None),
+        quorum=_quorum(fields, len(committee.members)),
+        closes=closes,
+        require_token=fields.boolean("require_token", False),
+        authority=fields.optional_text("authority"),
+        casting_vote=casting_vote,
+        attachments=_attachments(fields),
+        links=_links(fields),
+        source=path,
+    )
+
+
+def _slug_advice(text: str) -> str:
+    example = slugify(text) or "new-constitution"
+    return f"use lowercase letters, digits and single hyphens, e.g. {show(example)}"
+
+
+def _committee(fields: Fields, motion_id: str) -> tuple[Committee, str | None]:
+    committee_id = fields.optional_text("committee", one_line=True)
+    inline = [key for key in COMMITTEE_FIELDS if key in fields.data]
+    if committee_id is None:
+        if "members" not in fields.data and "members_csv" not in fields.data:
+            fields.fail(
+                "committee",
+                "missing required field (the id of a file in committees/, or members: inline)",
+            )
+        return committee_from(fields, motion_id)
+    if inline:
+        fields.fail(
+            inline[0],
+            f"the committee is {show(committee_id)}: write {inline[0]} in its file, "
+            "or leave out committee: to write the committee here",
+        )
+    if not is_slug(committee_id):
+        fields.fail(
+            "committee", f"bad committee id {show(committee_id)}: {_slug_advice(committee_id)}"
+        )
+    folder = fields.path.parent / COMMITTEES_DIR
+    committee_path = folder / f"{committee_id}.yaml"
+    if not committee_path.is_file():
+        known = [p.stem for p in folder.glob("*.yaml")] if folder.is_dir() else []
+        fields.fail(
+            "committee",
+            f"no committee {show(committee_id)}: {committee_path} does not exist"
+            + did_you_mean(committee_id, known),
+        )
+    return read_committee_file(committee_path)
+
+
+E = TypeVar("E", Threshold, CastingVote)
+
+
+def _choice(fields: Fields, key: str, choices: type[E], default: E | None) -> E:
+    value = fields.optional_text(key, one_line=True)
+    if value is None:
+        if default is None:
+            fields.fail(key, "missing required field")
+        return default
+    try:
+        return choices(value.lower())
+    except ValueError:
+        expected = ", ".join(c.value for c in choices)
+        word = key.replace("_", " ")
+        fields.fail(key, f"unknown {word} {show(value)} (expected one of: {expected})")
+
+
+def _check_one_chair(fields: Fields, committee: Committee) -> None:
+    chairs = [m for m in committee.members if m.role == "chair"]
+    if len(chairs) != 1:
+        has = "no member has" if not chairs else f"{len(chairs)} members have"
+        fields.fail("casting_vote", f"'chair' needs exactly one chair, but {has} role: chair")
+
+
+def _closes(fields: Fields, now: datetime, timezone: str | None) -> datetime:
+    """The closing time in UTC; a naive date-time is in the committee's timezone."""
+    value = fields.get("closes")
+    if isinstance(value, int) and not isinstance(value, bool):
+        fields.fail("closes", f"{value} has no unit (write e.g. {value}h or {value}d)")
+    try:
+        return parse_closes(fields.text("closes", one_line=True), now=now, timezone=timezone)
+    except ValueError as exc:
+        fields.fail("closes", str(exc))
+
+
+def _proposer(fields: Fields, committee: Committee) -> str:
+    """The proposer's member id, from an id, a member's address, or a member's name."""
+    value = fields.text("proposer", one_line=True)
+    folded = value.casefold()
+    for member in committee.members:
+        if value == member.id or folded in member.addresses():
+            return member.id
+    named = [m for m in committee.members if m.name.casefold() == folded]
+    if len(named) == 1:
+        return named[0].id
+    if named:
+        ids = ", ".join(m.id for m in named)
+        fields.fail(
+            "proposer", f"{show(value)} is the name of more than one member ({ids}): use the id"
+        )
+    if any(folded in (o.email.casefold(), o.name.casefold()) for o in committee.observers):
+        fields.fail("proposer", f"{show(value)} is an observer, not a member of {committee.name}")
+    hint = did_you_mean(value, [m.id for m in committee.members])
+    fields.fail("proposer", f"{show(value)} is not a member of {committee.name}{hint}")
+
+
+def _quorum(fields: Fields, electorate: int) -> int:
+    """The quorum given, or by default a majority of the voting members."""
+    quorum = fields.integer("quorum")
+    if quorum is None:
+        return electorate // 2 + 1
+    if quorum < 1:
+        fields.fail("quorum", f"must be at least 1, got {quorum}")
+    if quorum > electorate:
+        fields.fail("quorum", f"{quorum} is more than the {electorate} voting members")
+    return quorum
+
+
+def _attachments(fields: Fields) -> tuple[Path, ...]:
+    """The attachment files, relative to the motion file; each must exist."""
+    attachments: list[Path] = []
+    for name, line in fields.text_list("attachments"):
+        path = fields.path.parent / name
+        if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "no such file"
+            raise invalid(
+                fields.path, line, "attachments", f"{show(name)}: {what} (looked for {path})"
+            )
+        attachments.append(path)
+    return tuple(attachments)
+
+
+def _links(fields: Fields) -> tuple[str, ...]:
+    """Web addresses printed on the ballot."""
+    links: list[str] = []
+    for link, line in fields.text_list("links"):
+        parts = urlsplit(link)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or any(c.isspace() for c in link)
+        ):
+            raise invalid(
+                fields.path, line, "links", f"{show(link)} is not an http:// or https:// address"
+            )
+        links.append(link)
+    return tuple(links)
