@@ -1,0 +1,233 @@
+"""Read replies from an IMAP folder without changing it: EXAMINE, BODY.PEEK, UID batches."""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+from steervote.adapters.source import Fetched
+from steervote.errors import MailServerError
+
+Security = Literal["none", "starttls", "ssl"]
+
+# At most this many UIDs in one FETCH command: Dovecot refuses long argument lists
+# ("Too long argument" at 20,000 UIDs), and imapclient 4 only takes explicit UIDs.
+_UIDS_PER_COMMAND = 1000
+# A batch also stops growing at this many bytes of message bodies, so a folder of large
+# messages is never held in memory at once, whatever batch_size says.
+_BATCH_BYTES = 64_000_000
+
+
+class ImapSource:
+    """One IMAP folder, opened read-only; the connection is made on first use."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security,
+        username: str,
+        password: str,
+        folder: str = "INBOX",
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 30,
+        *,
+        retry_delays: Sequence[float] = (0.5, 2.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if security not in ("none", "starttls", "ssl"):
+            raise ValueError(f"security must be none, starttls or ssl, not {security!r}")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.folder = folder
+        self._ssl_context = ssl_context
+        self.timeout = timeout
+        self._retry_delays = tuple(retry_delays)
+        self._sleep = sleep
+        self._client: IMAPClient | None = None
+        self._uidvalidity: int | None = None
+
+    @property
+    def key(self) -> str:
+        """imap://user@host:port/folder: the mailbox's identity for remembered state."""
+        return (
+            f"imap://{quote(self.username, safe='')}@{self.host}:{self.port}/"
+            f"{quote(self.folder, safe='/')}"
+        )
+
+    def __enter__(self) -> ImapSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # Never show the password, even in a traceback.
+        return f"ImapSource({self.key!r}, security={self.security!r})"
+
+    # --- connection ------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"IMAP {self.host}:{self.port}"
+
+    def _fail(self, what: str, error: BaseException) -> MailServerError:
+        cause = " ".join(str(error).split()) or type(error).__name__
+        if self._password:
+            cause = cause.replace(self._password, "***")
+        return MailServerError(f"{self._where()}: {what}: {cause}")
+
+    def _connect_once(self) -> IMAPClient:
+        context = self._ssl_context or ssl.create_default_context()
+        client = IMAPClient(
+            self.host,
+            self.port,
+            ssl=self.security == "ssl",
+            ssl_context=context if self.security == "ssl" else None,
+            timeout=self.timeout,
+        )
+        try:
+            if self.security == "starttls":
+                client.starttls(context)
+            client.login(self.username, self._password)
+            # Aware datetimes from INTERNALDATE, not naive local time.
+            client.normalise_times = False
+            selected = client.select_folder(self.folder, readonly=True)
+        except BaseException:
+            _quietly_shut(client)
+            raise
+        self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        return client
+
+    def _connect(self) -> IMAPClient:
+        """Connect, log in and EXAMINE the folder, retrying only network failures."""
+        if self._client is not None:
+            return self._client
+        attempts = len(self._retry_delays) + 1
+        for attempt in range(attempts):
+            try:
+                self._client = self._connect_once()
+                return self._client
+            except ssl.SSLCertVerificationError as error:
+                raise self._fail("certificate verification failed", error) from None
+            except LoginError as error:
+                raise self._fail(f"login refused for {self.username!r}", error) from None
+            except (OSError, IMAPClientAbortError) as error:
+                # Unreachable, reset, timed out or cut off: worth another try.
+                if attempt + 1 == attempts:
+                    raise self._fail(f"cannot connect after {attempts} attempts", error) from None
+                self._sleep(self._retry_delays[attempt])
+            except IMAPClientError as error:
+                # The server answered, but refused (no such folder, no STARTTLS...).
+                raise self._fail("the server refused the session", error) from None
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Log out; a connection that is already broken is simply dropped."""
+        if self._client is not None:
+            _quietly_shut(self._client)
+            self._client = None
+
+    # --- reading ---------------------------------------------------------------------
+
+    def uidvalidity(self) -> int:
+        """UIDVALIDITY of the folder as selected by this session."""
+        self._connect()
+        assert self._uidvalidity is not None
+        return self._uidvalidity
+
+    def batches(
+        self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
+    ) -> Iterator[list[Fetched]]:
+        """Messages with UID > after_uid in ascending order; bodies over max_size not fetched."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        client = self._connect()
+        try:
+            # "UID n:*" always matches the last message even when its UID is below n
+            # (RFC 3501: "*" is the largest UID in use), so filter again here.
+            uids = sorted(
+                uid for uid in client.search(["UID", f"{after_uid + 1}:*"]) if uid > after_uid
+            )
+            for start in range(0, len(uids), batch_size):
+                yield from self._fetch_batch(client, uids[start : start + batch_size], max_size)
+        except (OSError, IMAPClientError) as error:
+            self.close()
+            raise self._fail("reading failed", error) from None
+
+    def _fetch_batch(
+        self, client: IMAPClient, uids: list[int], max_size: int
+    ) -> Iterator[list[Fetched]]:
+        meta: dict[int, Any] = {}
+        for start in range(0, len(uids), _UIDS_PER_COMMAND):
+            meta.update(
+                client.fetch(
+                    uids[start : start + _UIDS_PER_COMMAND], ["RFC822.SIZE", "INTERNALDATE"]
+                )
+            )
+        # Messages expunged since the SEARCH are gone from the folder: nothing to read.
+        present = [uid for uid in uids if uid in meta]
+        group: list[int] = []
+        group_bytes = 0
+        for uid in present:
+            size = int(meta[uid][b"RFC822.SIZE"])
+            fits = size <= max_size
+            if group and (
+                len(group) >= _UIDS_PER_COMMAND or (fits and group_bytes + size > _BATCH_BYTES)
+            ):
+                yield self._fetch_bodies(client, group, meta, max_size)
+                group, group_bytes = [], 0
+            group.append(uid)
+            group_bytes += size if fits else 0
+        if group:
+            yield self._fetch_bodies(client, group, meta, max_size)
+
+    def _fetch_bodies(
+        self, client: IMAPClient, uids: list[int], meta: dict[int, Any], max_size: int
+    ) -> list[Fetched]:
+        wanted = [uid for uid in uids if int(meta[uid][b"RFC822.SIZE"]) <= max_size]
+        # BODY.PEEK[] never sets \Seen (and the folder is EXAMINEd anyway).
+        bodies = client.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
+        fetched = []
+        for uid in uids:
+            size = int(meta[uid][b"RFC822.SIZE"])
+            raw: bytes | None = None
+            if size <= max_size:
+                if uid not in bodies:
+                    continue  # Expunged between the two FETCH commands.
+                raw = bytes(bodies[uid][b"BODY[]"])
+            fetched.append(
+                Fetched(
+                    uid=uid,
+                    raw=raw,
+                    size=size,
+                    received_at=_utc(meta[uid][b"INTERNALDATE"]),
+                    received_from="internaldate",
+                )
+            )
+        return fetched
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:  # Only if normalise_times were on: local time.
+        value = value.astimezone()
+    return value.astimezone(UTC)
+
+
+def _quietly_shut(client: IMAPClient) -> None:
+    # Closing is best effort: the connection may already be gone, and the error that
+    # brought us here is the one worth reporting.
+    try:
+        client.logout()
+    except (OSError, IMAPClientError):
+        with contextlib.suppress(OSError, IMAPClientError):
+            client.shutdown()

@@ -1,0 +1,244 @@
+"""Local mail: a Maildir outbox instead of SMTP, and Maildir or mbox files to read replies from.
+
+UIDs of local sources are ordinals (1, 2, 3 ... in a stable order: Maildir by file name,
+which starts with the delivery time; mbox by position). An ordinal only keeps naming the same
+message while the folder is appended to in that order, so UIDVALIDITY is derived from the path
+AND the folder's listing: any change at all (a new message, a deletion) gives a new
+UIDVALIDITY, the caller re-reads the folder from the start, and de-duplication on Message-ID
+and bytes downstream keeps the count right. An unchanged folder reads nothing new. A
+path-only UIDVALIDITY would be cheaper for growing folders but would silently skip a new
+message after any deletion, and a skipped vote is the one error we cannot have.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import mailbox
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from steervote.adapters.smtp import SendResult
+from steervote.adapters.source import UNKNOWN_TIME, Fetched, ReceivedFrom, date_header_time
+
+
+def _uidvalidity(*parts: str) -> int:
+    """A non-zero 31-bit number from the given text (IMAP UIDVALIDITY is 32-bit)."""
+    digest = hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogateescape"), digest_size=4)
+    return (int.from_bytes(digest.digest(), "big") & 0x7FFFFFFF) or 1
+
+
+def _batched(items: Iterator[Fetched], batch_size: int) -> Iterator[list[Fetched]]:
+    batch: list[Fetched] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class MaildirOutbox:
+    """Writes each message into a Maildir (created if missing) instead of sending it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        self._maildir = mailbox.Maildir(self.path, create=True)
+
+    def __enter__(self) -> MaildirOutbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendResult:
+        """Store the message as it would have been sent (without Bcc), always accepted."""
+        if not recipients:
+            raise ValueError("a message needs at least one recipient")
+        if "Bcc" in msg or "Resent-Bcc" in msg:
+            # As smtplib does: a shallow copy, whose header list del replaces, not mutates.
+            msg = copy.copy(msg)
+            del msg["Bcc"]
+            del msg["Resent-Bcc"]
+        key = self._maildir.add(msg)
+        return SendResult(ok=True, code=None, reason=f"written to {self.path / 'new' / key}")
+
+    def close(self) -> None:
+        """Nothing to release; here so an outbox and an SMTP transport are interchangeable."""
+
+
+class MaildirSource:
+    """Read a Maildir (new/ and cur/) without moving or changing any file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
+            raise FileNotFoundError(f"{self.path} is not a Maildir (no cur/ or new/)")
+
+    @property
+    def key(self) -> str:
+        """maildir:/absolute/path."""
+        return f"maildir:{self.path}"
+
+    def _listing(self) -> list[tuple[str, Path]]:
+        """(unique name, file) sorted by unique name; the ":2,FLAGS" suffix is ignored."""
+        entries = []
+        for sub in ("new", "cur"):
+            directory = self.path / sub
+            if not directory.is_dir():
+                continue
+            with os.scandir(directory) as it:
+                for entry in it:
+                    if entry.name.startswith(".") or not entry.is_file():
+                        continue
+                    entries.append((entry.name.split(":", 1)[0], Path(entry.path)))
+        entries.sort()
+        return entries
+
+    def uidvalidity(self) -> int:
+        """Derived from the path and every message's unique name: any change renumbers."""
+        return _uidvalidity(self.key, *(name for name, _ in self._listing()))
+
+    def batches(
+        self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
+    ) -> Iterator[list[Fetched]]:
+        """Messages after the ordinal after_uid; received_at is the file's mtime."""
+        yield from _batched(self._read(self._listing(), after_uid, max_size), batch_size)
+
+    def _read(
+        self, listing: list[tuple[str, Path]], after_uid: int, max_size: int
+    ) -> Iterator[Fetched]:
+        for uid, (_, path) in enumerate(listing, start=1):
+            if uid <= after_uid:
+                continue
+            try:
+                stat = path.stat()
+                raw = path.read_bytes() if stat.st_size <= max_size else None
+            except FileNotFoundError:
+                # A mail client moved it (new/ -> cur/) while we read: find it again.
+                moved = self._find(path.name.split(":", 1)[0])
+                if moved is None:
+                    continue  # Deleted meanwhile: it is no longer in the folder.
+                stat = moved.stat()
+                raw = moved.read_bytes() if stat.st_size <= max_size else None
+            # Maildir delivery writes the file once: its mtime is the receipt time.
+            yield Fetched(
+                uid=uid,
+                raw=raw,
+                size=stat.st_size,
+                received_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                received_from="file-time",
+            )
+
+    def _find(self, unique: str) -> Path | None:
+        for name, path in self._listing():
+            if name == unique:
+                return path
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class MboxSource:
+    """Read an mbox file (one "From " line before each message) without changing it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path} is not an mbox file")
+
+    @property
+    def key(self) -> str:
+        """mbox:/absolute/path."""
+        return f"mbox:{self.path}"
+
+    def uidvalidity(self) -> int:
+        """Derived from the path, size and modification time: any change renumbers."""
+        stat = self.path.stat()
+        return _uidvalidity(self.key, str(stat.st_size), str(stat.st_mtime_ns))
+
+    def batches(
+        self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
+    ) -> Iterator[list[Fetched]]:
+        """Messages after the ordinal after_uid, streamed from the file."""
+        yield from _batched(self._read(after_uid, max_size), batch_size)
+
+    def _read(self, after_uid: int, max_size: int) -> Iterator[Fetched]:
+        for uid, (from_line, raw, size) in enumerate(_mbox_messages(self.path, max_size), 1):
+            if uid <= after_uid:
+                continue
+            received_at, received_from = _mbox_time(from_line, raw)
+            yield Fetched(
+                uid=uid,
+                raw=raw,
+                size=size,
+                received_at=received_at,
+                received_from=received_from,
+            )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _mbox_messages(path: Path, max_size: int) -> Iterator[tuple[bytes, bytes | None, int]]:
+    """(From line, message bytes or None when over max_size, size), streaming the file.
+
+    A line starting with "From " after an empty line (or at the start) begins a message,
+    as in the mboxo/mboxrd formats; the empty line before it belongs to the separator.
+    Only messages within max_size are kept in memory.
+    """
+    from_line: bytes | None = None
+    lines: list[bytes] = []
+    size = 0
+    last = b""
+    with path.open("rb") as file:
+        for line in file:
+            if line.startswith(b"From ") and last in (b"", b"\n", b"\r\n"):
+                if from_line is not None:
+                    yield _finish(from_line, lines, size, last, max_size)
+                from_line, lines, size, last = line, [], 0, b"From"
+                continue
+            last = line
+            if from_line is None:
+                continue  # Text before the first "From " line is not a message.
+            size += len(line)
+            if size <= max_size + 2:  # Room for the separator line that _finish strips.
+                lines.append(line)
+    if from_line is not None:
+        yield _finish(from_line, lines, size, last, max_size)
+
+
+def _finish(
+    from_line: bytes, lines: list[bytes], size: int, last: bytes, max_size: int
+) -> tuple[bytes, bytes | None, int]:
+    if last in (b"\n", b"\r\n"):  # The separator before the next "From " line.
+        size -= len(last)
+        if lines and lines[-1] is last:
+            lines = lines[:-1]
+    return from_line, (b"".join(lines) if size <= max_size else None), size
+
+
+def _mbox_time(from_line: bytes, raw: bytes | None) -> tuple[datetime, ReceivedFrom]:
+    """The "From " line date, else the Date header, else unknown.
+
+    The From line carries no time zone. Python's mailbox module writes UTC, some delivery
+    agents write local time; we read it as UTC and say so (received_from="from-line").
+    """
+    # "From sender@example.org Thu Nov 27 04:59:00 2025" (the sender may be missing).
+    words = from_line.decode("ascii", "replace").split()
+    for start in (2, 1):
+        text = " ".join(words[start : start + 5])
+        try:
+            return datetime.strptime(text, "%a %b %d %H:%M:%S %Y").replace(tzinfo=UTC), "from-line"
+        except ValueError:
+            continue
+    if raw is not None:
+        header_time = date_header_time(raw)
+        if header_time is not None:
+            return header_time, "date-header"
+    return UNKNOWN_TIME, "unknown"

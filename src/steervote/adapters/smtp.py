@@ -1,0 +1,220 @@
+"""Send ballots over SMTP: one connection for many messages, refusals reported, never resent twice.
+
+A dropped connection is retried once on a new connection, but only when the server cannot
+have taken the message: RFC 5321 makes the server responsible for a message only once it
+has received the final "." of DATA. If the connection breaks after we sent that "." and
+before we read the reply, the message may or may not have been delivered (RFC 1047). We
+then do NOT resend it (a member must never get a ballot twice because of us) and report
+`delivery_unknown=True`, so the caller records the ballot as "unknown" for a human to check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Literal
+
+from steervote.errors import MailServerError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+Security = Literal["none", "starttls", "ssl"]
+_END_OF_DATA = b"\r\n.\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the server said about one message."""
+
+    ok: bool
+    code: int | None
+    reason: str
+    # Addresses the server refused while accepting the message for the others.
+    refused: tuple[str, ...] = ()
+    # The connection broke after the whole message was sent: it may have been delivered.
+    delivery_unknown: bool = False
+
+
+class _Tracking:
+    """Notes when the end-of-data "." has left us, i.e. the server may own the message."""
+
+    data_sent = False
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        super().send(s)  # type: ignore[misc]
+        # Commands are single lines; only the message body ends in CRLF "." CRLF.
+        if isinstance(s, bytes) and s.endswith(_END_OF_DATA):
+            self.data_sent = True
+
+
+class _SMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracking, smtplib.SMTP_SSL):
+    pass
+
+
+class SmtpTransport:
+    """An SMTP connection reused for many messages; use it as a context manager."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security,
+        username: str | None = None,
+        password: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 30,
+    ) -> None:
+        if security not in ("none", "starttls", "ssl"):
+            raise ValueError(f"security must be none, starttls or ssl, not {security!r}")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self._ssl_context = ssl_context
+        self.timeout = timeout
+        self._connection: _SMTP | _SMTP_SSL | None = None
+
+    def __repr__(self) -> str:  # Never show the password, even in a traceback.
+        return f"SmtpTransport({self.host}:{self.port}, security={self.security!r})"
+
+    def __enter__(self) -> SmtpTransport:
+        self._connect()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _fail(self, what: str, error: BaseException) -> MailServerError:
+        cause = " ".join(str(error).split()) or type(error).__name__
+        if self._password:
+            cause = cause.replace(self._password, "***")
+        return MailServerError(f"SMTP {self.host}:{self.port}: {what}: {cause}")
+
+    def _connect(self) -> _SMTP | _SMTP_SSL:
+        if self._connection is not None:
+            return self._connection
+        context = self._ssl_context or ssl.create_default_context()
+        connection: _SMTP | _SMTP_SSL | None = None
+        try:
+            if self.security == "ssl":
+                connection = _SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                connection = _SMTP(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                connection.starttls(context=context)
+                connection.ehlo()
+            if self.username is not None:
+                connection.login(self.username, self._password or "")
+        except ssl.SSLCertVerificationError as error:
+            _quietly_close(connection)
+            raise self._fail("certificate verification failed", error) from None
+        except smtplib.SMTPAuthenticationError as error:
+            _quietly_close(connection)
+            raise self._fail(f"login refused for {self.username!r}", error) from None
+        except (smtplib.SMTPException, OSError) as error:
+            _quietly_close(connection)
+            raise self._fail("cannot connect", error) from None
+        self._connection = connection
+        return connection
+
+    def close(self) -> None:
+        """QUIT politely; a broken connection is simply dropped."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.quit()
+            except (smtplib.SMTPException, OSError):
+                _quietly_close(connection)
+
+    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendResult:
+        """Send one message; a refusal is returned, a dead server raises MailServerError."""
+        if not recipients:
+            raise ValueError("a message needs at least one recipient")
+        for attempt in (1, 2):
+            connection = self._connect()
+            connection.data_sent = False
+            try:
+                return _result(connection.send_message(msg, sender, list(recipients)))
+            except smtplib.SMTPRecipientsRefused as error:
+                if all(code != 421 for code, _ in error.recipients.values()):
+                    return _refused_all(error)
+                # 421: the server is closing the connection; it did not take the message.
+                failure: Exception = error
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+                if error.smtp_code != 421:
+                    return SendResult(
+                        ok=False, code=error.smtp_code, reason=_text(error.smtp_error)
+                    )
+                failure = error
+            except smtplib.SMTPResponseException as error:  # e.g. EHLO refused
+                return SendResult(ok=False, code=error.smtp_code, reason=_text(error.smtp_error))
+            except smtplib.SMTPNotSupportedError as error:  # e.g. SMTPUTF8 needed
+                return SendResult(ok=False, code=None, reason=_describe(error))
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                failure = error
+            # A 421 is a definite "not taken"; only silence after the "." is ambiguous.
+            data_sent = connection.data_sent and not isinstance(
+                failure, smtplib.SMTPResponseException
+            )
+            self._connection = None
+            _quietly_close(connection)
+            if data_sent:
+                return SendResult(
+                    ok=False,
+                    code=None,
+                    reason=(
+                        "connection lost after the message was sent, before the server "
+                        f"confirmed it ({_describe(failure)}); it may have been delivered, "
+                        "so it was not sent again"
+                    ),
+                    delivery_unknown=True,
+                )
+            if attempt == 2:
+                raise self._fail("connection lost twice while sending", failure)
+        raise AssertionError("unreachable")
+
+
+def _result(refused: dict[str, tuple[int, bytes]]) -> SendResult:
+    if not refused:
+        return SendResult(ok=True, code=250, reason="accepted")
+    address, (code, text) = next(iter(refused.items()))
+    return SendResult(
+        ok=False,
+        code=code,
+        reason=f"{address}: {_text(text)}",
+        refused=tuple(refused),
+    )
+
+
+def _refused_all(error: smtplib.SMTPRecipientsRefused) -> SendResult:
+    recipients: dict[str, tuple[int, bytes]] = error.recipients
+    address, (code, text) = next(iter(recipients.items()))
+    return SendResult(
+        ok=False, code=code, reason=f"{address}: {_text(text)}", refused=tuple(recipients)
+    )
+
+
+def _text(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(text.split())
+
+
+def _describe(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _quietly_close(connection: smtplib.SMTP | None) -> None:
+    # Closing a socket that is already broken may fail again; the first error matters.
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.close()

@@ -1,0 +1,88 @@
+"""Shared fixtures: real servers for the session, a store URL per backend, an isolated test.
+
+A server that cannot start is a test error with its log, never a skip: the suite is only
+green when it ran against real Dovecot, SMTP and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from servers import (
+    Certificate,
+    DovecotServer,
+    PostgresServer,
+    SmtpServer,
+    make_certificate,
+    start_dovecot,
+    start_postgres,
+    start_smtp,
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in its own empty directory with no STEERVOTE_* settings."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("STEERVOTE_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """A private Dovecot for the session; use `imap_user` for a fresh, empty mailbox."""
+    server = start_dovecot()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_user(dovecot: DovecotServer) -> str:
+    """A user name never used before: its INBOX is empty."""
+    return dovecot.new_user()
+
+
+@pytest.fixture(scope="session")
+def test_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A throw-away CA and a server certificate for 127.0.0.1."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def _smtp_session(test_certificate: Certificate) -> Iterator[SmtpServer]:
+    server = start_smtp(auth=True, certificate=test_certificate)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def smtp_server(_smtp_session: SmtpServer) -> Iterator[SmtpServer]:
+    """The session's SMTP server (STARTTLS and AUTH offered), emptied for this test."""
+    _smtp_session.reset()
+    if not _smtp_session.running:  # A test stopped it: bring it back on the same port.
+        _smtp_session.start()
+    yield _smtp_session
+    _smtp_session.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster for the session."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store on each backend: every store test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/steervote.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
