@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _now() -> datetime:
@@ -413,7 +413,7 @@ def demo(
 
 
 def _fail(e: SteervoteError) -> NoReturn:
-    err.print(f"error: {e}", markup=False, highlight=False)
+    err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(int(e.exit_code))
 
 

@@ -1,0 +1,5 @@
+"""`python -m steervote`."""
+
+from steervote.cli import main
+
+main()

@@ -1,0 +1,205 @@
+"""End to end: propose through real SMTP, replies APPENDed to real Dovecot, tally --json."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from election import Election, make_election
+from servers import DovecotServer, SmtpServer
+
+MEMBERS = [
+    "jon.lansman@momentum.example",
+    "marsha-jane.thompson@momentum.example",
+    "christine.shawcroft@momentum.example",
+    "sam.tarry@momentum.example",
+    "jacqueline.walker@momentum.example",
+    "martyn.cook@momentum.example",
+    "michael.chessum@momentum.example",
+    "matt.wrack@momentum.example",
+]
+
+
+@pytest.fixture
+def election(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    dovecot: DovecotServer,
+    imap_user: str,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Election:
+    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
+    e.propose()
+    assert len(e.ballots) == 12
+    return e
+
+
+def member(result: dict[str, Any], email: str) -> dict[str, Any]:
+    return next(m for m in result["members"] if m["email"] == email)
+
+
+def test_seven_for_carries_and_is_decided(election: Election) -> None:
+    for address in MEMBERS[:7]:
+        election.reply(address, "For.")
+    election.reply(MEMBERS[7], "Against.")
+    result = election.tally()
+    assert result["counts"] == {
+        "for": 7,
+        "against": 1,
+        "abstain": 0,
+        "needs_review": 0,
+        "not_voted": 4,
+    }
+    assert result["result"] == "carried" and result["decided"] is True
+    assert result["motion"]["status"] == "open" and result["electorate"] == 12
+    assert member(result, MEMBERS[0])["evidence"]
+    run = election.cli("tally", "new-constitution")
+    assert "CARRIED — 7 for, 1 against, 0 abstentions of 12 members" in run.out
+
+
+def test_tally_is_idempotent_and_reads_new_mail_once(election: Election) -> None:
+    election.reply(MEMBERS[0], "Yes")
+    first = election.tally()
+    again = election.cli("tally", "new-constitution")
+    assert "Read 0 new message(s)" in again.err
+    assert election.tally() == first
+    election.reply(MEMBERS[1], "Against")
+    third = election.cli("tally", "new-constitution")
+    assert "Read 1 new message(s)" in third.err
+    assert election.tally()["counts"]["against"] == 1
+
+
+def test_uidvalidity_change_rescans_without_counting_twice(election: Election) -> None:
+    election.reply(MEMBERS[0], "For")
+    election.reply(MEMBERS[1], "Against")
+    before = election.tally()
+    election.dovecot.reset_uidvalidity(election.user)
+    run = election.cli("tally", "new-constitution")
+    assert "full rescan" in run.err and "2 already recorded" in run.err
+    assert election.tally() == before
+
+
+def test_latest_reply_stands_and_late_votes_do_not_count(election: Election) -> None:
+    now = datetime.now(UTC)
+    election.reply(MEMBERS[0], "For", at=now)
+    election.reply(MEMBERS[0], "Please change my vote to AGAINST.", at=now + timedelta(hours=1))
+    election.reply(MEMBERS[1], "For", at=now + timedelta(days=8))  # closes in 7 days
+    result = election.tally()
+    assert member(result, MEMBERS[0])["vote"] == "against"
+    late = member(result, MEMBERS[1])
+    assert late["status"] == "late" and late["vote"] is None
+    assert result["counts"]["for"] == 0
+
+
+def test_forwarded_ballot_is_never_the_owner_vote(election: Election) -> None:
+    # Member 1 answers with member 0's personal ballot (forwarded to them).
+    election.reply(MEMBERS[0], "For", sender=MEMBERS[1])
+    result = election.tally()
+    owner = member(result, MEMBERS[0])
+    assert owner["status"] == "needs_review" and owner["vote"] is None
+    assert member(result, MEMBERS[1])["status"] == "not_voted"
+    assert result["counts"]["for"] == 0
+
+
+def test_non_member_and_duplicate_are_ignored_with_reasons(election: Election) -> None:
+    subject = "Re: " + str(election.ballots[MEMBERS[0]]["Subject"])
+    election.reply(MEMBERS[0], "For", sender="eve@elsewhere.example", subject=subject, headers=())
+    raw = election.reply(MEMBERS[2], "For")
+    election.append(raw)  # the very same message delivered twice
+    result = election.tally()
+    assert result["counts"]["for"] == 1
+    reasons = [i["reason"] for i in result["ignored"]]
+    assert any("duplicate" in r for r in reasons)
+
+
+def test_non_member_without_token_is_ignored(election: Election) -> None:
+    from election import reply_to
+
+    ballot = election.ballots[MEMBERS[0]]
+    raw = reply_to(ballot, "For", sender="eve@elsewhere.example")
+    raw = raw.replace(str(ballot["Reply-To"]).encode(), b"votes@steering-group.example.org")
+    raw = raw.replace(str(ballot["Message-ID"]).encode(), b"<unrelated@x>")
+    election.append(raw)
+    result = election.tally()
+    assert result["counts"]["for"] == 0
+    assert any("not a member" in i["reason"] for i in result["ignored"])
+
+
+def test_rich_markup_and_control_characters_are_shown_literally(election: Election) -> None:
+    election.reply(MEMBERS[0], "[bold red]Yes if[/] \x1b[31mclause 9\x1b[0m changes")
+    run = election.cli("review", "new-constitution")
+    assert run.code == 0
+    assert "[bold red]Yes if[/]" in run.out
+    assert "\x1b" not in run.out
+
+
+def test_oversize_message_is_ignored_not_read(election: Election) -> None:
+    (election.root / "steervote.toml").write_text(
+        (election.root / "steervote.toml").read_text() + "\n[tally]\nmax_message_bytes = 2048\n"
+    )
+    election.reply(MEMBERS[0], "For\n" + "padding " * 1000)
+    result = election.tally()
+    assert result["counts"]["for"] == 0
+    assert any("too large" in i["reason"] for i in result["ignored"])
+
+
+def test_malformed_mime_and_unknown_charset_do_not_crash(election: Election) -> None:
+    ballot = election.ballots[MEMBERS[0]]
+    broken = (
+        f"From: {MEMBERS[0]}\r\nTo: {ballot['Reply-To']}\r\nSubject: Re: {ballot['Subject']}\r\n"
+        "Message-ID: <broken@member.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="nope"\r\n\r\n'
+        "--wrong\r\nContent-Type: text/plain; charset=x-unknown-42\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n%%%not base64%%%\r\n"
+    ).encode()
+    election.append(broken)
+    latin = (
+        f"From: {MEMBERS[1]}\r\nTo: {ballot['Reply-To']}\r\nSubject: Re: {ballot['Subject']}\r\n"
+        "Message-ID: <latin@member.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=x-made-up\r\n\r\nAgainst. Gr\xfc\xdfe\r\n"
+    ).encode("latin-1")
+    election.append(latin)
+    result = election.tally()
+    assert member(result, MEMBERS[0])["status"] in {"needs_review", "not_voted"}
+    assert member(result, MEMBERS[0])["vote"] is None
+    assert member(result, MEMBERS[1])["vote"] in {"against", None}
+
+
+def test_mailbox_is_unchanged_by_a_tally(election: Election) -> None:
+    election.reply(MEMBERS[0], "For")
+    election.reply(MEMBERS[1], "Against")
+    flags, count = election.dovecot.flags(election.user), election.dovecot.count(election.user)
+    election.tally()
+    assert election.dovecot.flags(election.user) == flags
+    assert election.dovecot.count(election.user) == count
+
+
+def test_offline_reads_no_mail(election: Election) -> None:
+    election.reply(MEMBERS[0], "For")
+    assert election.tally("--offline")["counts"]["for"] == 0
+    assert election.tally()["counts"]["for"] == 1
+
+
+def test_review_then_rule(election: Election) -> None:
+    election.reply(MEMBERS[0], "Yes, provided clause 9 is amended.")
+    assert member(election.tally(), MEMBERS[0])["status"] == "needs_review"
+    run = election.cli("review", "new-constitution")
+    assert "provided clause 9" in run.out
+    run = election.cli("rule", "new-constitution", "jon-lansman", "for", "--reason", "phoned")
+    assert run.code == 0, run.err
+    after = election.tally("--offline")
+    assert member(after, MEMBERS[0])["vote"] == "for"
+    assert after["counts"]["needs_review"] == 0
+
+
+def test_csv_neutralises_formulas(election: Election, tmp_path: Path) -> None:
+    election.reply(MEMBERS[0], '=HYPERLINK("http://x") For')
+    run = election.cli("tally", "new-constitution", "--csv", str(tmp_path / "out.csv"))
+    assert run.code == 0
+    text = (tmp_path / "out.csv").read_text()
+    assert "\n=" not in text and ",=" not in text
