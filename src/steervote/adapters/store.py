@@ -69,7 +69,7 @@ class MotionRow(SQLModel, table=True):
     require_token: bool
     authority: str | None = None
     casting_vote: str
-    attachments: str  # JSON list of file names
+    attachments: str  # JSON list of paths, as given
     links: str  # JSON list
     observers: str  # JSON list of [name, email]
     digest: str
@@ -346,7 +346,7 @@ class Store:
                     require_token=motion.require_token,
                     authority=motion.authority,
                     casting_vote=motion.casting_vote.value,
-                    attachments=json.dumps([p.name for p in motion.attachments]),
+                    attachments=json.dumps([str(p) for p in motion.attachments]),
                     links=json.dumps(list(motion.links)),
                     observers=json.dumps([[o.name, o.email] for o in motion.committee.observers]),
                     digest=digest,
