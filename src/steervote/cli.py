@@ -6,7 +6,7 @@ them, so `steervote --help` starts fast.
 
 from __future__ import annotations
 
-import getpass
+import functools
 import sys
 from collections.abc import Callable
 from contextlib import closing
@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from steervote import __version__
 from steervote.errors import ExitCode, InvalidInput, SteervoteError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from steervote.adapters.source import MailSource
     from steervote.adapters.store import Store
     from steervote.config import Settings
@@ -33,9 +34,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rendering it through rich would double the start-up time of --help.
+    rich_markup_mode=None,
 )
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+
+
+class _Consoles:
+    """stdout and stderr consoles, made on first use so --help never imports rich."""
+
+    @functools.cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console()
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, soft_wrap=True)
+
+
+_consoles = _Consoles()
+
+
+def _login() -> str:
+    import getpass
+
+    return getpass.getuser()
 
 
 def _now() -> datetime:
@@ -44,7 +70,7 @@ def _now() -> datetime:
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"steervote {__version__}")
+        _consoles.out.print(f"steervote {__version__}")
         raise typer.Exit()
 
 
@@ -162,8 +188,8 @@ def validate(
     from steervote.core.motion_file import load_motion
 
     motion = load_motion(motion_file, now=_now())
-    render.motion_summary(console, motion)
-    console.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
+    render.motion_summary(_consoles.out, motion)
+    _consoles.out.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
 
 
 @app.command()
@@ -196,8 +222,8 @@ def propose(
     plan = service.plan(
         motion, store, addressing, closes_spec=_closes_spec(motion_file), now=_now()
     )
-    render.motion_summary(console, plan.motion, title="Propose")
-    console.print(
+    render.motion_summary(_consoles.out, plan.motion, title="Propose")
+    _consoles.out.print(
         f"Transport: {where}\nTo send: {len(plan.to_send)} "
         f"({sum(x.voting for x in plan.to_send)} ballots, "
         f"{sum(not x.voting for x in plan.to_send)} copies); already sent: {plan.already_sent}"
@@ -207,12 +233,12 @@ def propose(
         sample = compose_ballot(
             plan.motion, first, new_token(), addressing, plan.attachments, _now()
         )
-        console.rule("One ballot in full (token shown is an example)")
-        console.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
-        console.print("Dry run: nothing written, nothing sent.")
+        _consoles.out.rule("One ballot in full (token shown is an example)")
+        _consoles.out.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
+        _consoles.out.print("Dry run: nothing written, nothing sent.")
         return
     if not plan.to_send:
-        console.print("Every ballot has already been sent. Nothing to do.")
+        _consoles.out.print("Every ballot has already been sent. Nothing to do.")
         return
     if not yes:
         if not sys.stdin.isatty():
@@ -225,14 +251,14 @@ def propose(
         result = service.propose(
             plan, store, transport, addressing, now=_now, progress=lambda _: advance()
         )
-    render.ballots(console, result.ballots)
+    render.ballots(_consoles.out, result.ballots)
     failed = [x for x in result.ballots if x.status.value == "failed"]
-    console.print(
+    _consoles.out.print(
         f"Sent now: {result.sent_now}; failed: {len(failed)}; "
         f"pending: {sum(x.status.value == 'pending' for x in result.ballots)}"
     )
     if result.error:
-        err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
+        _consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
     if failed or result.error:
         raise typer.Exit(ExitCode.FAILED)
 
@@ -262,11 +288,11 @@ class _progress:
         self.bar: object | None = None
 
     def __enter__(self) -> Callable[[], None]:
-        if self.total <= 50 or not console.is_terminal:
+        if self.total <= 50 or not _consoles.out.is_terminal:
             return lambda: None
         from rich.progress import Progress
 
-        bar = Progress(console=console)
+        bar = Progress(console=_consoles.out)
         bar.start()
         task = bar.add_task("Sending", total=self.total)
         self.bar = bar
@@ -316,12 +342,12 @@ def tally(
         render.tally_csv(csv_file, reports[0].result)
     if as_json:
         objs = [render.tally_json(r.result, r.ignored) for r in reports]
-        render.print_json(console, objs[0] if motion_id else objs)
+        render.print_json(_consoles.out, objs[0] if motion_id else objs)
         return
     if not reports:
-        console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+        _consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
     for r in reports:
-        render.tally(console, r.result, r.ignored)
+        render.tally(_consoles.out, r.result, r.ignored)
 
 
 def _collect(settings: Settings, store: Store, spec: str | None, *, quiet: bool) -> None:
@@ -334,7 +360,7 @@ def _collect(settings: Settings, store: Store, spec: str | None, *, quiet: bool)
         mail.close()
     if not quiet:
         rescan = " (UIDVALIDITY changed: full rescan)" if result.rescanned else ""
-        err.print(
+        _consoles.err.print(
             f"Read {result.read} new message(s) from {result.mailbox}{rescan}: "
             f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
             + (f", {result.already_recorded} already recorded" if result.already_recorded else ""),
@@ -353,7 +379,7 @@ def review(
     from steervote.services.review import report
 
     r = report(_store(_settings(ctx)), motion_id, now=_now())
-    render.review(console, r.result, r.replies)
+    render.review(_consoles.out, r.result, r.replies)
 
 
 @app.command()
@@ -383,11 +409,11 @@ def rule(
         member_id,
         choices[vote.lower()],
         reason=reason,
-        ruled_by=by or getpass.getuser(),
+        ruled_by=by or _login(),
         now=_now(),
     )
-    console.print(f"Ruling recorded for {member_id} on {motion_id}.")
-    console.print(render.result_line(r.result), markup=False, highlight=False)
+    _consoles.out.print(f"Ruling recorded for {member_id} on {motion_id}.")
+    _consoles.out.print(render.result_line(r.result), markup=False, highlight=False)
 
 
 @app.command()
@@ -397,7 +423,7 @@ def status(ctx: typer.Context) -> None:
     from steervote.services.review import all_reports
 
     reports = all_reports(_store(_settings(ctx)), now=_now())
-    render.status(console, [r.result for r in reports])
+    render.status(_consoles.out, [r.result for r in reports])
 
 
 @app.command()
@@ -409,11 +435,11 @@ def demo(
     """The whole flow with no mail server: propose to a local outbox, simulated replies, tally."""
     from steervote.demo import run_demo
 
-    run_demo(console, directory, now=_now())
+    run_demo(_consoles.out, directory, now=_now())
 
 
 def _fail(e: SteervoteError) -> NoReturn:
-    err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+    _consoles.err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(int(e.exit_code))
 
 
