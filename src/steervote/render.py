@@ -117,13 +117,20 @@ _STATUS_STYLE = {
 }
 
 
+FULL_TABLE_LIMIT = 100  # larger electorates: only the members who need attention
+
+
 def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -> None:
     """The report: members, counts, rule, quorum and the result line."""
     tz = r.motion.committee.timezone
+    lines: Sequence[MemberLine] = r.lines
+    if len(lines) > FULL_TABLE_LIMIT:
+        attention = (Status.NEEDS_REVIEW, Status.LATE)
+        lines = [x for x in lines if x.status in attention][:FULL_TABLE_LIMIT]
     t = Table(title=Text(f"{r.motion.id}: {r.motion.title}"), show_lines=False)
     for col in ("member", "vote", "received", "status", "how", "evidence / note"):
         t.add_column(col, overflow="fold")
-    for line in r.lines:
+    for line in lines:
         evidence = untrusted(line.evidence, 80)
         note = untrusted(line.note, 160)
         shown = f"“{evidence}”" if evidence else ""
@@ -138,6 +145,12 @@ def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -
             Text(shown),
         )
     console.print(t)
+    if len(lines) < len(r.lines):
+        console.print(
+            f"{len(r.lines)} members: showing {len(lines)} awaiting review or late; "
+            f"{r.counts.counted} counted, {r.not_voted} not voted. "
+            "Every member: --json or --csv FILE."
+        )
     if ignored:
         console.print(f"{len(ignored)} message(s) ignored (see --json for all):")
         for m in ignored[:10]:
