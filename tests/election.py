@@ -98,6 +98,11 @@ class Election:
         return run.json()
 
 
+def header(msg: Message, name: str) -> str:
+    """A header's value unfolded (the parsed ballot keeps the server's line folding)."""
+    return " ".join(str(msg[name]).split())
+
+
 def ballot_text(ballot: Message) -> str:
     """The plain-text body of a ballot as the member's client shows it."""
     for part in ballot.walk():
@@ -119,12 +124,12 @@ def reply_to(
     quoted = "\n".join(f"> {line}".rstrip() for line in ballot_text(ballot).splitlines())
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = str(ballot["Reply-To"])
-    msg["Subject"] = subject if subject is not None else "Re: " + str(ballot["Subject"])
+    msg["To"] = header(ballot, "Reply-To")
+    msg["Subject"] = subject if subject is not None else "Re: " + header(ballot, "Subject")
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="member.example")
-    msg["In-Reply-To"] = str(ballot["Message-ID"])
-    msg["References"] = str(ballot["Message-ID"])
+    msg["In-Reply-To"] = header(ballot, "Message-ID")
+    msg["References"] = header(ballot, "Message-ID")
     for name, value in headers:
         msg[name] = value
     msg.set_content(f"{text}\n\nOn 4 Jan 2027, the chair wrote:\n{quoted}\n")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from election import Election, make_election
+from election import Election, header, make_election
 from servers import DovecotServer, SmtpServer
 
 MEMBERS = [
@@ -84,16 +85,41 @@ def test_uidvalidity_change_rescans_without_counting_twice(election: Election) -
     assert election.tally() == before
 
 
-def test_latest_reply_stands_and_late_votes_do_not_count(election: Election) -> None:
-    now = datetime.now(UTC)
+def test_latest_reply_stands(election: Election) -> None:
+    now = datetime.now(UTC) - timedelta(hours=2)
     election.reply(MEMBERS[0], "For", at=now)
     election.reply(MEMBERS[0], "Please change my vote to AGAINST.", at=now + timedelta(hours=1))
-    election.reply(MEMBERS[1], "For", at=now + timedelta(days=8))  # closes in 7 days
     result = election.tally()
     assert member(result, MEMBERS[0])["vote"] == "against"
+    assert result["counts"]["for"] == 0 and result["counts"]["against"] == 1
+
+
+def test_receipt_after_the_deadline_is_late_and_changes_nothing(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    dovecot: DovecotServer,
+    imap_user: str,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Dovecot will not take an INTERNALDATE in the future, so the deadline comes first.
+    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
+    closes = datetime.now(UTC) + timedelta(seconds=3)
+    path = tmp_path / "motions" / "new-constitution.yaml"
+    path.write_text(path.read_text().replace("closes: 7d", f"closes: {closes.isoformat()}"))
+    e.propose()
+    e.reply(MEMBERS[0], "For")
+    time.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()) + 1.1)
+    e.reply(MEMBERS[0], "Against")  # a late change of mind does not replace the vote
+    e.reply(MEMBERS[1], "For")
+    result = e.tally()
+    assert result["motion"]["status"] == "closed"
+    assert member(result, MEMBERS[0])["vote"] == "for"
     late = member(result, MEMBERS[1])
     assert late["status"] == "late" and late["vote"] is None
-    assert result["counts"]["for"] == 0
+    assert result["counts"]["for"] == 1 and result["counts"]["against"] == 0
+    assert result["result"] == "no_quorum"
 
 
 def test_forwarded_ballot_is_never_the_owner_vote(election: Election) -> None:
@@ -107,7 +133,7 @@ def test_forwarded_ballot_is_never_the_owner_vote(election: Election) -> None:
 
 
 def test_non_member_and_duplicate_are_ignored_with_reasons(election: Election) -> None:
-    subject = "Re: " + str(election.ballots[MEMBERS[0]]["Subject"])
+    subject = "Re: " + header(election.ballots[MEMBERS[0]], "Subject")
     election.reply(MEMBERS[0], "For", sender="eve@elsewhere.example", subject=subject, headers=())
     raw = election.reply(MEMBERS[2], "For")
     election.append(raw)  # the very same message delivered twice
@@ -122,8 +148,8 @@ def test_non_member_without_token_is_ignored(election: Election) -> None:
 
     ballot = election.ballots[MEMBERS[0]]
     raw = reply_to(ballot, "For", sender="eve@elsewhere.example")
-    raw = raw.replace(str(ballot["Reply-To"]).encode(), b"votes@steering-group.example.org")
-    raw = raw.replace(str(ballot["Message-ID"]).encode(), b"<unrelated@x>")
+    raw = raw.replace(header(ballot, "Reply-To").encode(), b"votes@steering-group.example.org")
+    raw = raw.replace(header(ballot, "Message-ID").encode(), b"<unrelated@x>")
     election.append(raw)
     result = election.tally()
     assert result["counts"]["for"] == 0
@@ -132,6 +158,7 @@ def test_non_member_without_token_is_ignored(election: Election) -> None:
 
 def test_rich_markup_and_control_characters_are_shown_literally(election: Election) -> None:
     election.reply(MEMBERS[0], "[bold red]Yes if[/] \x1b[31mclause 9\x1b[0m changes")
+    election.tally()
     run = election.cli("review", "new-constitution")
     assert run.code == 0
     assert "[bold red]Yes if[/]" in run.out
@@ -150,8 +177,9 @@ def test_oversize_message_is_ignored_not_read(election: Election) -> None:
 
 def test_malformed_mime_and_unknown_charset_do_not_crash(election: Election) -> None:
     ballot = election.ballots[MEMBERS[0]]
+    to, subject = header(ballot, "Reply-To"), header(ballot, "Subject")
     broken = (
-        f"From: {MEMBERS[0]}\r\nTo: {ballot['Reply-To']}\r\nSubject: Re: {ballot['Subject']}\r\n"
+        f"From: {MEMBERS[0]}\r\nTo: {to}\r\nSubject: Re: {subject}\r\n"
         "Message-ID: <broken@member.example>\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/alternative; boundary="nope"\r\n\r\n'
         "--wrong\r\nContent-Type: text/plain; charset=x-unknown-42\r\n"
@@ -159,7 +187,7 @@ def test_malformed_mime_and_unknown_charset_do_not_crash(election: Election) -> 
     ).encode()
     election.append(broken)
     latin = (
-        f"From: {MEMBERS[1]}\r\nTo: {ballot['Reply-To']}\r\nSubject: Re: {ballot['Subject']}\r\n"
+        f"From: {MEMBERS[1]}\r\nTo: {to}\r\nSubject: Re: {subject}\r\n"
         "Message-ID: <latin@member.example>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=x-made-up\r\n\r\nAgainst. Gr\xfc\xdfe\r\n"
     ).encode("latin-1")
