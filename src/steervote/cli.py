@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from steervote.adapters.source import MailSource
     from steervote.adapters.store import Store
     from steervote.config import Settings
+    from steervote.core.records import BallotRecord
     from steervote.services.propose import Transport
 
 app = typer.Typer(
@@ -118,7 +119,6 @@ def _transport(settings: Settings) -> tuple[Transport, str]:
     if settings.smtp is None:
         from steervote.adapters.local import MaildirOutbox
 
-        settings.outbox.parent.mkdir(parents=True, exist_ok=True)
         return MaildirOutbox(settings.outbox), f"local outbox {settings.outbox}"
     from steervote.adapters.smtp import SmtpTransport
 
@@ -259,13 +259,56 @@ def propose(
     )
     if result.error:
         _consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
-    if failed or result.error:
+    if failed:
+        # The table may be cut to the terminal's width: name each refusal in full here.
+        _consoles.err.print(
+            f"error: {len(failed)} ballot(s) refused: {_who(failed, detail=True)}; "
+            "re-run propose to retry them",
+            markup=False,
+            highlight=False,
+        )
+    unsure = [x for x in result.ballots if x.detail.startswith("delivery unconfirmed")]
+    if result.unconfirmed_now:
+        _consoles.err.print(
+            f"warning: {len(unsure)} ballot(s) may not have been delivered (the connection "
+            f"broke before the server confirmed them; not sent again): {_who(unsure)}; "
+            "check the mail server's log",
+            markup=False,
+            highlight=False,
+        )
+    if failed or result.error or result.unconfirmed_now:
         raise typer.Exit(ExitCode.FAILED)
 
 
+def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int = 5) -> str:
+    from steervote import render
+
+    shown = [
+        render.untrusted(f"{b.name} <{b.address}>" + (f" ({b.detail})" if detail else ""))
+        for b in records[:limit]
+    ]
+    more = f" and {len(records) - limit} more" if len(records) > limit else ""
+    return ", ".join(shown) + more
+
+
 def _db_exists(settings: Settings) -> bool:
+    """Whether the store has been created; a dry run must not create it (it writes nothing)."""
     url = settings.database_url
-    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists()
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    # A server database exists before we do: look for our schema without creating it.
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(url)
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError):
+        return True  # Opening the store reports the bad URL as a one-line error.
+    try:
+        return sqlalchemy.inspect(engine).has_table("schema_version")
+    except sqlalchemy.exc.SQLAlchemyError:
+        return True  # Likewise for a server that cannot be reached.
+    finally:
+        engine.dispose()
 
 
 def _ballot_preview(msg: object) -> str:

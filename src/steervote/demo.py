@@ -128,8 +128,13 @@ def _simulated_replies(
             out.append(_out_of_office(member, ballot, sent))
         elif text is not None:
             out.append(_reply(member.name, member.email, ballot, text, sent))
-    stranger = next(iter(ballots.values()))
-    out.append(_reply("A. Stranger", "stranger@elsewhere.example", stranger, "For!", now))
+    # Someone outside the committee writes in with the motion's subject (and no ballot).
+    first = ballots[members[0].email.lower()]
+    stranger = _reply("A. Stranger", "stranger@elsewhere.example", first, "For!", now)
+    del stranger["In-Reply-To"], stranger["References"]
+    local, _, domain = parseaddr(str(first["Reply-To"]))[1].partition("@")
+    stranger.replace_header("To", f"{local.split('+')[0]}@{domain}")
+    out.append(stranger)
     return out
 
 

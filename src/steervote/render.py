@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from steervote.core.ballot import deadline_in_words, fingerprint, rule_in_words
-from steervote.core.motion import Motion
+from steervote.core.ballot import deadline_in_words, fingerprint, rule_in_words, votes_needed
+from steervote.core.motion import Motion, Threshold
 from steervote.core.records import BallotRecord, IgnoredMessage, Received
 from steervote.core.tally import MemberLine, Status, TallyResult
 
@@ -102,11 +102,23 @@ def result_line(r: TallyResult) -> str:
     tie = " (a tie)" if o.tie else ""
     line = (
         f"{o.result.value.upper().replace('_', ' ')}{tie} — {c.for_} for, {c.against} against, "
-        f"{c.abstain} {abst} of {n} members; {o.explanation}; quorum {r.motion.quorum}; {state}"
+        f"{c.abstain} {abst} of {n} members; {rule_needs(r.motion)}; "
+        f"quorum {r.motion.quorum}; {state}"
     )
     if r.needs_review:
         line += f"; {r.needs_review} awaiting review"
     return line
+
+
+def rule_needs(motion: Motion) -> str:
+    """The rule and what it needs, in a few words."""
+    needed = votes_needed(motion)
+    name = motion.threshold.value.replace("-", " ")
+    if needed is not None:
+        return f"{name} needs {needed} of {motion.electorate} for"
+    if motion.threshold is Threshold.MAJORITY_OF_VOTES_CAST:
+        return f"{name} needs more for than against"
+    return f"{name} needs at least twice as many for as against"
 
 
 _STATUS_STYLE = {
@@ -158,7 +170,7 @@ def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -
                 Text(f"  {untrusted(m.sender, 60)} — {untrusted(m.subject, 60)}: ")
                 + safe(m.reason, 120)
             )
-    console.print(Text(result_line(r), style="bold"))
+    console.print(Text(result_line(r), style="bold"), soft_wrap=True)
 
 
 def tally_json(r: TallyResult, ignored: Sequence[IgnoredMessage]) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class MaildirOutbox:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).absolute()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._maildir = mailbox.Maildir(self.path, create=True)
 
     def __enter__(self) -> MaildirOutbox:
