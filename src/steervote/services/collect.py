@@ -3,27 +3,31 @@
 Streams the mailbox a batch at a time (one transaction per batch) and remembers,
 per mailbox, UIDVALIDITY and the highest UID recorded, so a re-run reads only new
 mail and an interrupted run loses nothing. Every message gets a disposition.
+
+Reading a vote costs far more than fetching the mail, so a large mailbox is analysed
+on every core (a process pool, fed the next batch while the store records the last)
+and a small one in this process, where a pool would only add start-up time.
 """
 
 from __future__ import annotations
 
-import email
-import hashlib
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import decode_header, make_header
-from email.message import Message
 
 from steervote.adapters.source import Fetched, MailSource
 from steervote.adapters.store import NewMessage, SeenMessage, Store
-from steervote.core.ballot import subject_tag
-from steervote.core.match import Directory, Matched, match
+from steervote.core.inbound import EVIDENCE_LIMIT, OWN_TEXT_LIMIT, Analysis, analyse
+from steervote.core.match import Directory, Matched
 from steervote.core.records import Disposition
-from steervote.core.reply import Kind, decoded_subject, read_reply
+from steervote.core.reply import Kind
 from steervote.core.vote import Vote
 
-HEADER_LIMIT = 300  # characters of a sender or subject kept for the report
+POOL_THRESHOLD = 400  # messages in one batch before a process pool pays for itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,7 @@ def collect(
     max_size: int,
     batch_size: int = 1000,
     progress: Callable[[int], None] = lambda n: None,
+    workers: int | None = None,
 ) -> CollectReport:
     """Read every message the store has not seen from this source and record it."""
     state = store.mailbox_state(source.key)
@@ -56,9 +61,12 @@ def collect(
     after = state[1] if state is not None and not rescanned else 0
     directory = store.directory()
     read = recorded = already = votes = review = ignored = 0
-    for batch in source.batches(after_uid=after, batch_size=batch_size, max_size=max_size):
+    batches = source.batches(after_uid=after, batch_size=batch_size, max_size=max_size)
+    for batch, analyses in _analysed(batches, directory, workers):
         read += len(batch)
-        records, skipped = _batch(batch, source.key, uidvalidity, store, directory, now())
+        records, skipped = _decide_batch(
+            batch, analyses, source.key, uidvalidity, store, directory, now()
+        )
         already += skipped
         store.record_batch(source.key, uidvalidity, max(f.uid for f in batch), records, now())
         recorded += len(records)
@@ -70,147 +78,166 @@ def collect(
     return CollectReport(source.key, rescanned, read, recorded, already, votes, review, ignored)
 
 
-@dataclass(slots=True)
-class _Parsed:
-    fetched: Fetched
-    sha256: str
-    msg: Message | None
-    message_id: str
+# --- analysis, here or on every core -------------------------------------------------
+
+_directory: Directory | None = None  # a worker's copy, sent once when the pool starts
 
 
-def _batch(
+def _init_worker(directory: Directory) -> None:
+    global _directory
+    _directory = directory
+
+
+def _analyse_chunk(chunk: list[tuple[bytes | None, int, int]]) -> list[Analysis]:
+    assert _directory is not None
+    return [analyse(raw, uid, size, _directory) for raw, uid, size in chunk]
+
+
+def _analysed(
+    batches: Iterator[list[Fetched]], directory: Directory, workers: int | None
+) -> Iterator[tuple[list[Fetched], list[Analysis]]]:
+    first = next(batches, None)
+    if first is None:
+        return
+    cores = workers if workers is not None else (os.cpu_count() or 1)
+    if cores <= 1 or len(first) < POOL_THRESHOLD:
+        for batch in _chain(first, batches):
+            yield batch, [analyse(f.raw, f.uid, f.size, directory) for f in batch]
+        return
+    # fork: workers start at once and inherit the code; they touch no socket or database.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(cores, context, _init_worker, (directory,)) as pool:
+        pending: deque[tuple[list[Fetched], list[Future[list[Analysis]]]]] = deque()
+        for batch in _chain(first, batches):
+            pending.append((batch, _submit(pool, batch, cores)))
+            # At most two batches in flight: bounded memory, and the pool never waits.
+            if len(pending) > 1:
+                done, futures = pending.popleft()
+                yield _stripped(done), [a for f in futures for a in f.result()]
+        while pending:
+            done, futures = pending.popleft()
+            yield _stripped(done), [a for f in futures for a in f.result()]
+
+
+def _submit(
+    pool: ProcessPoolExecutor, batch: list[Fetched], cores: int
+) -> list[Future[list[Analysis]]]:
+    size = -(-len(batch) // cores)
+    items = [(f.raw, f.uid, f.size) for f in batch]
+    return [pool.submit(_analyse_chunk, items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _stripped(batch: list[Fetched]) -> list[Fetched]:
+    # The bytes went to the workers; do not keep a second copy while the next batch waits.
+    return [Fetched(f.uid, None, f.size, f.received_at, f.received_from) for f in batch]
+
+
+def _chain(first: list[Fetched], rest: Iterator[list[Fetched]]) -> Iterator[list[Fetched]]:
+    yield first
+    yield from rest
+
+
+# --- decisions against what the store already holds ----------------------------------
+
+
+def _decide_batch(
     batch: list[Fetched],
+    analyses: list[Analysis],
     mailbox: str,
     uidvalidity: int,
     store: Store,
     directory: Directory,
     now: datetime,
 ) -> tuple[list[NewMessage], int]:
-    parsed = [_parse(f) for f in batch]
     seen_ids, seen_hashes = store.seen(
-        (p.message_id for p in parsed if p.message_id), (p.sha256 for p in parsed)
+        (a.message_id for a in analyses if a.message_id), (a.sha256 for a in analyses)
     )
     out: list[NewMessage] = []
     skipped = 0
-    for p in parsed:
-        where = seen_hashes.get(p.sha256)
+    for fetched, a in zip(batch, analyses, strict=True):
+        where = seen_hashes.get(a.sha256)
         if where is not None and (mailbox, uidvalidity) not in where:
             # Recorded before from a rescan or another source: idempotence, not a new message.
             skipped += 1
             continue
-        record = _classify(p, directory, now, seen_ids.get(p.message_id, []), where is not None)
+        same_id = seen_ids.get(a.message_id, []) if a.message_id else []
+        record = _decide(fetched, a, directory, now, same_id, where is not None)
         out.append(record)
-        seen_hashes.setdefault(p.sha256, set()).add((mailbox, uidvalidity))
-        if p.message_id:
-            seen_ids.setdefault(p.message_id, []).append(
-                SeenMessage(0, p.sha256, record.sender, record.own_text, None, None)
+        seen_hashes.setdefault(a.sha256, set()).add((mailbox, uidvalidity))
+        if a.message_id:
+            seen_ids.setdefault(a.message_id, []).append(
+                SeenMessage(0, a.sha256, a.sender, record.own_text, None, None)
             )
     return out, skipped
 
 
-def _parse(f: Fetched) -> _Parsed:
-    if f.raw is None:
-        return _Parsed(f, f"oversize:{f.uid}:{f.size}", None, "")
-    # compat32 parsing is several times faster than policy.default and never raises.
-    msg = email.message_from_bytes(f.raw)
-    message_id = str(msg.get("Message-ID", "") or "").strip()[:HEADER_LIMIT]
-    return _Parsed(f, hashlib.sha256(f.raw).hexdigest(), msg, message_id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Tie:
-    """The motion and member a message was matched to, and what its text said."""
-
-    motion_id: str | None
-    member_id: str | None = None
-    how: str = ""
-    evidence: str = ""
-    own_text: str = ""
-
-
-def _base(
-    p: _Parsed,
+def _record(
+    f: Fetched,
+    a: Analysis,
     now: datetime,
     disposition: Disposition,
     reason: str,
-    tie: _Tie = _Tie(None),
+    *,
     vote: Vote | None = None,
 ) -> NewMessage:
-    f = p.fetched
-    sender = subject = ""
-    if p.msg is not None:
-        sender = _header_text(p.msg, "From")
-        subject = decoded_subject(p.msg)[:HEADER_LIMIT]
+    tie = a.tie
+    matched = tie if isinstance(tie, Matched) else None
+    reading = a.reading
     # Where the mailbox cannot say when it received a message, it was received by now.
     received_at = f.received_at if f.received_from != "unknown" else now
     return NewMessage(
         uid=f.uid,
-        message_id=p.message_id,
-        sha256=p.sha256,
-        sender=sender,
-        subject=subject,
+        message_id=a.message_id,
+        sha256=a.sha256,
+        sender=a.sender,
+        subject=a.subject,
         size=f.size,
         received_at=received_at,
         received_from=f.received_from,
         disposition=disposition,
         reason=reason,
-        motion_id=tie.motion_id,
-        member_id=tie.member_id,
-        how=tie.how,
+        motion_id=tie.motion_id if tie is not None else None,
+        member_id=matched.member_id if matched else None,
+        how=matched.how.value if matched else "",
         vote=vote,
-        evidence=tie.evidence,
-        own_text=tie.own_text,
+        evidence=reading.evidence[:EVIDENCE_LIMIT] if reading else "",
+        own_text=reading.own_text[:OWN_TEXT_LIMIT] if reading else "",
     )
 
 
-def _header_text(msg: Message, name: str) -> str:
-    value = msg.get(name)
-    if value is None:
-        return ""
-    try:
-        return str(make_header(decode_header(str(value))))[:HEADER_LIMIT]
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        return str(value)[:HEADER_LIMIT]
-
-
-def _classify(
-    p: _Parsed,
+def _decide(
+    f: Fetched,
+    a: Analysis,
     directory: Directory,
     now: datetime,
     same_id: list[SeenMessage],
     same_bytes: bool,
 ) -> NewMessage:
     ignored = Disposition.IGNORED
-    if p.msg is None:
-        return _base(p, now, ignored, f"too large ({p.fetched.size} bytes); not read")
+    if a.tie is None:
+        return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read")
     if same_bytes:
-        return _base(p, now, ignored, "duplicate: same bytes as an earlier message")
-    m = match(p.msg, directory)
-    if not isinstance(m, Matched):
-        return _base(p, now, ignored, m.reason, _Tie(m.motion_id))
-    title = directory.titles.get(m.motion_id, "")
-    reading = read_reply(
-        p.msg, ballot_subject=f"{subject_tag(m.motion_id)} {title}", motion_title=title
-    )
-    tie = _Tie(
-        m.motion_id, m.member_id, m.how.value, reading.evidence[:500], reading.own_text[:2000]
-    )
+        return _record(f, a, now, ignored, "duplicate: same bytes as an earlier message")
+    if not isinstance(a.tie, Matched):
+        return _record(f, a, now, ignored, a.tie.reason)
+    reading = a.reading
+    assert reading is not None
     if reading.kind is Kind.NOT_A_VOTE:
-        return _base(p, now, ignored, reading.reason, tie)
-    sender = _header_text(p.msg, "From")
-    if any(e.sender == sender and e.own_text == tie.own_text for e in same_id):
-        return _base(p, now, ignored, "duplicate: same Message-ID, sender and text", tie)
-    review = m.review
+        return _record(f, a, now, ignored, reading.reason)
+    own = reading.own_text[:OWN_TEXT_LIMIT]
+    if any(e.sender == a.sender and e.own_text == own for e in same_id):
+        return _record(f, a, now, ignored, "duplicate: same Message-ID, sender and text")
+    review = a.tie.review
     if same_id and review is None:
         # A forged Message-ID must not be able to suppress a real vote: keep it, ask.
         review = "Message-ID reused with different content: forged or re-sent?"
-    if review is None and p.fetched.received_from == "unknown":
-        closes = directory.closes.get(m.motion_id)
+    if review is None and f.received_from == "unknown":
+        closes = directory.closes.get(a.tie.motion_id)
         if closes is not None and now > closes:
             review = "receipt time unknown and the motion has closed: late?"
     if review is not None:
         said = f"; reads as {reading.vote.value.upper()}" if reading.vote else ""
-        return _base(p, now, Disposition.NEEDS_REVIEW, review + said, tie)
+        return _record(f, a, now, Disposition.NEEDS_REVIEW, review + said)
     if reading.kind is Kind.VOTE:
-        return _base(p, now, Disposition.VOTE, reading.reason, tie, reading.vote)
-    return _base(p, now, Disposition.NEEDS_REVIEW, reading.reason, tie)
+        return _record(f, a, now, Disposition.VOTE, reading.reason, vote=reading.vote)
+    return _record(f, a, now, Disposition.NEEDS_REVIEW, reading.reason)

@@ -1,0 +1,142 @@
+"""The collect use case with a small in-memory mail source (our own MailSource interface)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+
+from steervote.adapters.source import Fetched
+from steervote.adapters.store import Store
+from steervote.core.motion import Committee, Member, Motion, Threshold
+from steervote.core.records import BallotRecord, BallotStatus
+from steervote.services import collect as collecting
+from steervote.services.review import report
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+N = 40
+VOTES = ["For.", "Against.", "I abstain.", "Yes, if clause 9 changes."]
+
+
+class ListSource:
+    """A mailbox held in a list: UIDs 1..n, one UIDVALIDITY."""
+
+    key = "memory:test"
+
+    def __init__(self, raws: list[bytes]) -> None:
+        self.raws = raws
+
+    def uidvalidity(self) -> int:
+        return 7
+
+    def batches(
+        self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
+    ) -> Iterator[list[Fetched]]:
+        items = [
+            Fetched(
+                uid,
+                raw if len(raw) <= max_size else None,
+                len(raw),
+                NOW + timedelta(seconds=uid),
+                "internaldate",
+            )
+            for uid, raw in enumerate(self.raws, 1)
+            if uid > after_uid
+        ]
+        for i in range(0, len(items), batch_size):
+            yield items[i : i + batch_size]
+
+    def close(self) -> None:
+        pass
+
+
+def token(i: int) -> str:
+    return f"{i:024d}".replace("0", "a").replace("1", "b")[:24]
+
+
+def motion() -> Motion:
+    members = tuple(Member(f"m{i}", f"M {i}", f"m{i}@x.example") for i in range(N))
+    return Motion(
+        id="m",
+        title="Approve it",
+        text="That it is approved.",
+        committee=Committee("c", "C", "UTC", members),
+        proposer="m0",
+        threshold=Threshold.MAJORITY_OF_VOTES_CAST,
+        quorum=1,
+        closes=NOW + timedelta(days=1),
+    )
+
+
+def replies() -> list[bytes]:
+    out = []
+    for i in range(N):
+        msg = EmailMessage()
+        msg["From"] = f"m{i}@x.example"
+        msg["To"] = f"votes+{token(i)}@v.example"
+        msg["Subject"] = "Re: [m] Approve it"
+        msg["Message-ID"] = f"<r{i}@x.example>"
+        msg.set_content(VOTES[i % len(VOTES)] + "\n\n> Reply FOR, AGAINST or ABSTAIN.\n")
+        out.append(msg.as_bytes())
+    return out
+
+
+@pytest.fixture
+def store(database_url: str) -> Store:
+    s = Store(database_url)
+    ballots = [
+        BallotRecord(
+            "m",
+            f"m{i}",
+            f"M {i}",
+            f"m{i}@x.example",
+            True,
+            token(i),
+            f"<b{i}@v>",
+            BallotStatus.SENT,
+            "",
+            NOW,
+        )
+        for i in range(N)
+    ]
+    s.record_motion(motion(), digest="d", closes_spec="1d", ballots=ballots, now=NOW)
+    return s
+
+
+def counts(store: Store) -> tuple[int, int, int, int]:
+    r = report(store, "m", now=NOW + timedelta(hours=1)).result
+    return (r.counts.for_, r.counts.against, r.counts.abstain, r.needs_review)
+
+
+def test_process_pool_records_exactly_what_one_process_does(
+    store: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collecting, "POOL_THRESHOLD", 1)
+    result = collecting.collect(
+        ListSource(replies()), store, now=lambda: NOW, max_size=100_000, batch_size=7, workers=2
+    )
+    assert (result.read, result.votes, result.needs_review) == (N, 30, 10)
+    assert counts(store) == (10, 10, 10, 10)
+    again = collecting.collect(
+        ListSource(replies()), store, now=lambda: NOW, max_size=100_000, workers=1
+    )
+    assert again.read == 0
+
+
+def test_batches_are_recorded_as_they_go_and_resume(store: Store) -> None:
+    source = ListSource(replies()[:10])
+    collecting.collect(source, store, now=lambda: NOW, max_size=100_000, batch_size=3)
+    assert store.mailbox_state("memory:test") == (7, 10)
+    source.raws = replies()
+    result = collecting.collect(source, store, now=lambda: NOW, max_size=100_000, batch_size=3)
+    assert result.read == N - 10 and counts(store) == (10, 10, 10, 10)
+
+
+def test_reused_message_id_with_other_content_goes_to_review(store: Store) -> None:
+    raws = replies()[:1]
+    forged = raws[0].replace(b"For.", b"Against.")
+    collecting.collect(ListSource([*raws, forged]), store, now=lambda: NOW, max_size=100_000)
+    line = report(store, "m", now=NOW + timedelta(hours=1)).result.lines[0]
+    assert line.status.value == "needs_review" and "Message-ID reused" in line.note
