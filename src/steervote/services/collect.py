@@ -59,10 +59,13 @@ def collect(
     uidvalidity = source.uidvalidity()
     rescanned = state is not None and state[0] != uidvalidity
     after = state[1] if state is not None and not rescanned else 0
-    directory = store.directory()
     read = recorded = already = votes = review = ignored = 0
     batches = source.batches(after_uid=after, batch_size=batch_size, max_size=max_size)
-    for batch, analyses in _analysed(batches, directory, workers):
+    first = next(batches, None)
+    if first is None:  # Nothing new: do not load the directory of every ballot.
+        return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0)
+    directory = store.directory()
+    for batch, analyses in _analysed(_chain(first, batches), directory, workers):
         read += len(batch)
         records, skipped = _decide_batch(
             batch, analyses, source.key, uidvalidity, store, directory, now()
