@@ -1,0 +1,148 @@
+"""Shared helpers for the propose tests: the example motion in a test's own folder, and
+the mail the real SMTP server (or the local outbox) received, parsed and grouped."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+import yaml
+
+from servers import SmtpServer, start_smtp
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "motions"
+MOTION_ID = "new-constitution"
+SUBJECT = "[new-constitution] Adopt the new constitution"
+PAPERS = (
+    "momentum-constitution.pdf",
+    "interim-governance.pdf",
+    "election-process-for-the-national-coordinating-group.pdf",
+    "momentum-members-survey-16-17.pdf",
+)
+MEMBERS = tuple(
+    f"{name}@momentum.example"
+    for name in (
+        "jon.lansman",
+        "marsha-jane.thompson",
+        "christine.shawcroft",
+        "sam.tarry",
+        "jacqueline.walker",
+        "martyn.cook",
+        "michael.chessum",
+        "matt.wrack",
+        "sam.wheeler",
+        "cecile.wright",
+        "jill.mountford",
+        "maggie.simpson",
+    )
+)
+OBSERVERS = ("emma.rees@momentum.example", "adam.klug@momentum.example")
+EVERYONE = MEMBERS + OBSERVERS
+# A fixed clock: a Tuesday in winter, so Europe/London is GMT and local = UTC.
+NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
+SENDER = "Momentum Steering Group <chair@momentum.example>"
+REPLY_TO = "votes@momentum.example"
+
+
+def copy_example(directory: Path) -> Path:
+    """The example motion, committee and papers under directory/motions; the motion file."""
+    shutil.copytree(EXAMPLE, directory / "motions")
+    return directory / "motions" / "new-constitution.yaml"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one piece of text in a file the test owns (it must be there exactly once)."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def closes_spec(path: Path) -> str:
+    """The motion file's `closes:` as written, as the CLI passes it to the service."""
+    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["closes"])
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """A received message as an EmailMessage."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def received(server: SmtpServer) -> dict[str, list[EmailMessage]]:
+    """Messages the SMTP server accepted, by envelope recipient (each message has one)."""
+    out: dict[str, list[EmailMessage]] = defaultdict(list)
+    for m in server.messages:
+        assert len(m.recipients) == 1, m.recipients
+        out[m.recipients[0].lower()].append(parse(m.content))
+    return dict(out)
+
+
+def to_address(msg: EmailMessage) -> str:
+    """The bare address in a message's To header."""
+    [(_, address)] = getaddresses([str(msg["To"])])
+    return address.lower()
+
+
+def plain_text(msg: EmailMessage) -> str:
+    """The text/plain body."""
+    body = msg.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+def toml_config(
+    directory: Path,
+    *,
+    smtp: str | None = None,
+    plus_tokens: bool = True,
+    database_url: str | None = None,
+) -> Path:
+    """Write directory/steervote.toml with a [ballot] section and, if given, [smtp] lines."""
+    lines = [
+        "[ballot]",
+        f'from = "{SENDER}"',
+        f'reply_to = "{REPLY_TO}"',
+        f"plus_tokens = {'true' if plus_tokens else 'false'}",
+    ]
+    if smtp is not None:
+        lines += ["", "[smtp]", smtp]
+    if database_url is not None:
+        lines += ["", "[database]", f'url = "{database_url}"']
+    path = directory / "steervote.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class CrashableServers:
+    """SMTP servers a test may stop like a crash, and a fresh one for the re-run.
+
+    Not the session's `smtp_server`: tests/servers.py cannot start an aiosmtpd Controller
+    again once stopped (its event loop is closed on stop), so a stopped server stays down.
+    """
+
+    def __init__(self) -> None:
+        self.started: list[SmtpServer] = []
+
+    def new(self) -> SmtpServer:
+        """A new server on a new loopback port."""
+        server = start_smtp()
+        self.started.append(server)
+        return server
+
+    def messages(self) -> dict[str, list[EmailMessage]]:
+        """Messages every server started so far accepted, by envelope recipient."""
+        out: dict[str, list[EmailMessage]] = defaultdict(list)
+        for server in self.started:
+            for address, messages in received(server).items():
+                out[address] += messages
+        return dict(out)
+
+    def close(self) -> None:
+        for server in self.started:
+            server.close()
