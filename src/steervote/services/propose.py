@@ -42,6 +42,8 @@ class SendOutcome(Protocol):
     def code(self) -> int | None: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def delivery_unknown(self) -> bool: ...
 
 
 class Transport(Protocol):
@@ -75,6 +77,9 @@ class ProposeResult:
     sent_now: int
     failed_now: int
     error: str | None  # the transport gave up part-way (ballots left pending)
+    # Sent, but the connection broke before the server confirmed it: recorded as sent (so
+    # never sent twice) with a detail saying so; someone should check the server's log.
+    unconfirmed_now: int = 0
 
 
 def read_attachments(motion: Motion) -> tuple[Attachment, ...]:
@@ -218,7 +223,7 @@ def propose(
     members = {m.id: m for m in motion.committee.members}
     observers = {o.email.lower(): o for o in motion.committee.observers}
     envelope_from = parseaddr(addressing.sender)[1]
-    sent = failed = 0
+    sent = failed = unconfirmed = 0
     error = None
     for b in the_plan.to_send:
         if b.voting:
@@ -243,9 +248,17 @@ def propose(
         if result.ok:
             store.mark_ballot(motion.id, b.recipient, BallotStatus.SENT, "", now())
             sent += 1
+        elif result.delivery_unknown:
+            # The server may have taken it: a re-run must not send it again, since a member
+            # must never get two ballots. Recorded as sent, with why it is in doubt.
+            detail = f"delivery unconfirmed: {result.reason}"
+            store.mark_ballot(motion.id, b.recipient, BallotStatus.SENT, detail, now())
+            unconfirmed += 1
         else:
-            detail = f"{result.code} {result.reason}".strip()
+            detail = " ".join(x for x in (str(result.code or ""), result.reason) if x)
             store.mark_ballot(motion.id, b.recipient, BallotStatus.FAILED, detail, now())
             failed += 1
         progress(b)
-    return ProposeResult(the_plan, tuple(store.ballots(motion.id)), sent, failed, error)
+    return ProposeResult(
+        the_plan, tuple(store.ballots(motion.id)), sent, failed, error, unconfirmed
+    )
