@@ -37,7 +37,7 @@ from steervote.adapters.store import Store
 from steervote.core.ballot import MOTION_HEADER, Addressing, fingerprint
 from steervote.core.motion_file import load_motion
 from steervote.core.records import BallotRecord, BallotStatus
-from steervote.errors import MotionChanged
+from steervote.errors import InvalidInput, MotionChanged
 from steervote.services.propose import ProposeResult, plan, propose, read_attachments
 
 ADDRESSING = Addressing(SENDER, REPLY_TO, plus_tokens=True)
@@ -320,3 +320,20 @@ def test_a_relative_deadline_keeps_the_date_from_when_the_motion_was_first_propo
     texts = [plain_text(m[0]) for m in received(smtp_server).values()]
     assert len(texts) == 13
     assert all("= 2027-01-19 09:30 UTC" in t for t in texts)
+
+
+def test_ballots_left_unsent_are_not_sent_after_the_vote_closed(
+    motion_file: Path, store: Store, servers: CrashableServers, smtp_server: SmtpServer
+) -> None:
+    # "closes: 7d" keeps the first run's deadline; a re-run after it must not send
+    # ballots for a vote that is over (they would say "Voting closes" in the past).
+    down = servers.new()
+    run(motion_file, store, down, progress=lambda b: down.stop())  # One ballot went out.
+
+    with pytest.raises(InvalidInput) as refused:
+        run(motion_file, store, smtp_server, now=NOW + timedelta(days=8))
+
+    assert "\n" not in str(refused.value)
+    assert "closed at 2027-01-19 09:30 UTC" in str(refused.value)
+    assert "13 ballot(s)" in str(refused.value)
+    assert smtp_server.messages == []

@@ -11,7 +11,7 @@ import mimetypes
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -30,7 +30,7 @@ from steervote.core.ballot import (
 )
 from steervote.core.motion import Motion
 from steervote.core.records import BallotRecord, BallotStatus
-from steervote.errors import MailServerError, MotionChanged, MotionInvalid
+from steervote.errors import InvalidInput, MailServerError, MotionChanged, MotionInvalid
 
 
 class SendOutcome(Protocol):
@@ -125,6 +125,15 @@ def plan(
     assert store is not None
     ballots = store.ballots(motion.id)
     todo = tuple(b for b in ballots if b.status is not BallotStatus.SENT)
+    if todo and recorded.motion.closes <= now:
+        # A relative deadline keeps the first run's date, which may have passed since:
+        # a ballot sent now would ask for a vote that can no longer count.
+        raise InvalidInput(
+            f"motion {motion.id}: voting closed at "
+            f"{recorded.motion.closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
+            f"{len(todo)} ballot(s) never sent will not be sent now "
+            "(propose it under a new id to vote again)"
+        )
     return Plan(
         recorded.motion if recorded else motion,
         fp,
