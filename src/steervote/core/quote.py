@@ -1,0 +1,297 @@
+"""The member's own new text: quotes, attributions, forwarded blocks, signatures, footers removed.
+
+How mail clients quote, in brief. Most prefix quoted lines with ">" (Gmail, Apple, Thunderbird,
+mutt, K-9): those lines are dropped, and text *below* them is still the member's (bottom-posting,
+inline replies). Outlook and many mobile clients quote without a prefix, below an attribution
+line ("On ... wrote:" in many languages), a header block ("From:/Sent:/To:/Subject:" and its
+translations), a rule of underscores or an "-----Original Message-----" line: everything after
+those is the earlier message. Signatures ("-- ", a sign-off such as "Regards"), mobile footers
+("Sent from my iPhone") and disclaimers are not part of what the member said.
+"""
+
+from __future__ import annotations
+
+import re
+
+from steervote.core.votewords import words
+
+_SEPARATOR_WORDS = re.compile(
+    r"original|forward|weitergeleitet|urspr[üu]ngliche|d'origine|transf[ée]r|r[ée]exp[ée]di|"
+    r"reenviado|oorspronkelijk|doorgestuurd|messaggio|inoltrato|mensagem|encaminhad|mensaje|"
+    r"nachricht|bericht|message|vidarebefordrat|videresendt|oprindelig|wiadomo"
+)
+_SEPARATOR_STARTS = (
+    "begin forwarded message",
+    "forwarded message",
+    "anfang der weitergeleiteten",
+    "début du message",
+    "debut du message",
+    "inicio del mensaje",
+    "begin doorgestuurd",
+    "inizio messaggio",
+    "início da mensagem",
+    "inicio da mensagem",
+)
+_FROM_KEYS = words(
+    "from von de van da från fra od от lähettäjä feladó kimden afzender remitente expéditeur "
+    "mittente"
+)
+_OTHER_KEYS = words(
+    "sent date to subject cc bcc gesendet datum an betreff envoyé à objet enviado para asunto "
+    "fecha verzonden aan onderwerp inviato data oggetto enviada assunto skickat till ämne sendt "
+    "til emne kopie a cc: reply-to temat do wysłano envoyé le"
+) | {"envoyé le", "enviado el", "sent by", "gesendet am", "enviado em", "reply to"}
+_ATTRIBUTION_VERB = re.compile(
+    r"(?<!\w)(?:wrote|writes|schrieb|a [ée]crit|escribi[óo]|schreef|het volgende geschreven|"
+    r"ha scritto|escreveu|skrev|napisa[łl]a?|napsal|kirjoitti|написала?|yazdı|έγραψε|írta|"
+    r"scrisse)(?!\w)"
+)
+_ATTRIBUTION_LEAD = (
+    "on ",
+    "am ",
+    "le ",
+    "el ",
+    "op ",
+    "il ",
+    "em ",
+    "in data ",
+    "den ",
+    "på ",
+    "w dniu ",
+    "dne ",
+    "> on ",
+)
+_NOTES_ATTRIBUTION = re.compile(
+    r"(?<!\w)(?:wrote|schrieb|a [ée]crit|escribi[óo]|schreef|ha scritto|escreveu)"
+    r" (?:on|am|le|el|op|il|em) \d"
+)
+_FOOTER_STARTS = (
+    "sent from my ",
+    "sent from outlook",
+    "sent from mail for",
+    "sent from yahoo",
+    "sent from samsung",
+    "sent from the ",
+    "sent via ",
+    "sent with ",
+    "sent using ",
+    "get outlook for",
+    "von meinem ",
+    "gesendet von ",
+    "gesendet mit ",
+    "envoyé de mon",
+    "envoyé depuis",
+    "envoye de mon",
+    "enviado desde mi",
+    "enviado desde ",
+    "enviado do meu",
+    "enviado de meu",
+    "enviado do ",
+    "verstuurd vanaf mijn",
+    "verzonden vanaf mijn",
+    "verzonden met ",
+    "inviato da ",
+    "inviato dal mio",
+    "skickat från",
+    "sendt fra min",
+    "wysłane z ",
+)
+_DISCLAIMER_STARTS = (
+    "this e-mail",
+    "this email",
+    "this message",
+    "this communication",
+    "the information contained",
+    "the information in this",
+    "confidentiality notice",
+    "confidential:",
+    "disclaimer",
+    "privileged and confidential",
+    "please consider the environment",
+    "please think before you print",
+    "if you are not the intended",
+    "if you have received this",
+    "registered in england",
+    "registered office",
+    "diese e-mail",
+    "diese nachricht",
+    "ce message",
+    "ce courriel",
+    "este mensaje",
+    "este correo",
+    "dit bericht",
+    "deze e-mail",
+    "questo messaggio",
+    "esta mensagem",
+    "este e-mail",
+)
+_BANNER_STARTS = (
+    "caution:",
+    "caution -",
+    "[external]",
+    "external email",
+    "external:",
+    "warning: this email",
+    "this email originated",
+    "this message originated",
+)
+_SIGNOFFS = (
+    "regards|kind regards|best regards|warm regards|warmest regards|many thanks|thanks|thank you|"
+    "thanks again|thanks all|cheers|best|best wishes|all the best|yours|yours sincerely|"
+    "sincerely|yours faithfully|with thanks|love|take care|rgds|br|mfg|lg|"
+    "viele grüße|viele grüsse|beste grüße|beste grüsse|liebe grüße|liebe grüsse|grüße|grüsse|gruß|"
+    "mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|"
+    "cordialement|bien cordialement|bien à vous|bien à toi|amitiés|salutations|merci|"
+    "saludos|un saludo|saludos cordiales|atentamente|un abrazo|gracias|"
+    "met vriendelijke groet|vriendelijke groet|met vriendelijke groeten|groeten|groet|mvg|bedankt|"
+    "cordiali saluti|saluti|distinti saluti|un saluto|grazie|"
+    "atenciosamente|abraços|abraço|cumprimentos|obrigado|obrigada"
+)
+_SIGNOFF = re.compile(rf"(?:{_SIGNOFFS})[,.!]*(?:\s+[^\s,]+){{0,3}}[,.!]*")
+_VOTEISH = words(
+    "for yes no against abstain aye nay ja nein oui non voor tegen pour contre sí si sim"
+)
+
+
+def own_text(text: str, *, limit: int = 100_000) -> str:
+    """The member's own lines of a decoded body, in order, without quoted or boilerplate text."""
+    lines = text.split("\n")
+    own: list[str] = []
+    size = 0
+    in_signature = False
+    skip_paragraph = False
+    i, n = 0, len(lines)
+    while i < n:
+        raw = lines[i]
+        line = raw.strip()
+        if line.startswith(">"):
+            in_signature = skip_paragraph = False  # text below a quote is the member's again
+            i += 1
+            continue
+        low = line.lower()
+        if not line:
+            skip_paragraph = False
+            own.append("")
+            i += 1
+            continue
+        if _is_separator(line, low) or _is_header_block(lines, i):
+            break
+        consumed, strong = _attribution(lines, i)
+        if consumed:
+            after = _next_nonblank(lines, i + consumed)
+            if after < n and lines[after].lstrip().startswith(">"):
+                i = after
+                continue
+            if strong:
+                break  # an unprefixed quote (or nothing) follows
+        if skip_paragraph:
+            i += 1
+            continue
+        if in_signature:
+            if not low.startswith(("ps", "p.s")):
+                i += 1
+                continue
+            in_signature = False
+        if raw.rstrip("\n") in ("-- ", "--", "—") or low.startswith(_DISCLAIMER_STARTS):
+            in_signature = True
+        elif low.startswith(_FOOTER_STARTS) and len(line) < 160:
+            pass
+        elif low.startswith(_BANNER_STARTS):
+            skip_paragraph = True
+        elif size and _is_signoff(low):
+            in_signature = True
+        else:
+            own.append(line)
+            size += len(line)
+            if size > limit:
+                break
+        i += 1
+    return _tidy(own)
+
+
+def _tidy(lines: list[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def _next_nonblank(lines: list[str], start: int) -> int:
+    j = start
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    return j
+
+
+def _is_separator(line: str, low: str) -> bool:
+    if len(line) >= 10 and line.strip("_") == "":
+        return True
+    if low.startswith(_SEPARATOR_STARTS) and len(line) < 80:
+        return True
+    if line.startswith("--") and line.endswith("--") and len(line) < 100:
+        middle = low.strip("- ")
+        return bool(middle) and _SEPARATOR_WORDS.search(middle) is not None
+    return False
+
+
+def _header_key(line: str) -> str:
+    head, colon, _ = line.partition(":")
+    if not colon or len(head) > 24:
+        return ""
+    return head.strip(" \t*_").lower()
+
+
+def _is_header_block(lines: list[str], i: int) -> bool:
+    """A "From:" line followed within a few lines by two of Sent/Date/To/Subject (any language)."""
+    line = lines[i].strip()
+    if _header_key(line) not in _FROM_KEYS or not line.partition(":")[2].strip(" *"):
+        return False
+    seen = 0
+    for following in lines[i + 1 : i + 9]:
+        if _header_key(following.strip()) in _OTHER_KEYS:
+            seen += 1
+            if seen >= 2:
+                return True
+    return False
+
+
+def _attribution(lines: list[str], i: int) -> tuple[int, bool]:
+    """How many lines an attribution ("On ... wrote:") starting here spans, and if it is certain."""
+    text = lines[i].strip()
+    for span in (1, 2, 3):
+        if span > 1:
+            if i + span - 1 >= len(lines):
+                break
+            extra = lines[i + span - 1].strip()
+            if not extra or extra.startswith(">") or text.endswith((".", "!", "?")):
+                break
+            text = f"{text} {extra}"
+        if len(text) > 400:
+            break
+        strength = _attribution_strength(text)
+        if strength:
+            return span, strength == 2
+    return 0, False
+
+
+def _attribution_strength(text: str) -> int:
+    """2: certainly an attribution; 1: only if a quote follows; 0: not one."""
+    low = text.lower()
+    if not low.endswith(":") or _ATTRIBUTION_VERB.search(low) is None:
+        return 0
+    dated = "@" in low or any(ch.isdigit() for ch in low)
+    if _NOTES_ATTRIBUTION.search(low) or (dated and low.startswith(_ATTRIBUTION_LEAD)):
+        return 2
+    if dated and _ATTRIBUTION_VERB.search(low[-30:]):
+        return 2
+    return 1
+
+
+def _is_signoff(low: str) -> bool:
+    if len(low) > 60 or _SIGNOFF.fullmatch(low) is None:
+        return False
+    words = {w.strip(",.!") for w in low.split()[1:]}
+    return not (words & _VOTEISH)

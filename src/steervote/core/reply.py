@@ -1,0 +1,164 @@
+"""Reading a reply: machine mail, the member's own words, and the vote they state (or why not).
+
+The one public entry point for reading replies. The pieces live beside it: `mime` (decoding
+and text parts), `htmltext` (HTML without its quoted message), `quote` (the member's own
+lines), `votewords` and `classify` (the vote), `autoreply` (machine-generated mail).
+Messages come parsed with the default compat32 policy; nothing here raises on bad mail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+from enum import StrEnum
+
+from steervote.core import quote
+from steervote.core.autoreply import machine_reason
+from steervote.core.classify import NOTHING, Verdict, classify, normalize
+from steervote.core.mime import decode_words, raw_headers, read_body
+from steervote.core.vote import Vote
+
+OWN_TEXT_LIMIT = 2_000
+
+
+class Kind(StrEnum):
+    """What a reply is."""
+
+    VOTE = "vote"
+    NEEDS_REVIEW = "needs_review"
+    NOT_A_VOTE = "not_a_vote"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a reply was read, with the member's words that decided it."""
+
+    kind: Kind
+    vote: Vote | None  # set only when kind is VOTE
+    evidence: str  # the member's exact words that decided it (a short excerpt), or ""
+    own_text: str  # the member's own new text as extracted (bounded)
+    reason: str  # one line a secretary can read: why this classification
+
+
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|wg|fw|fwd|tr|rv|enc|antw|antwort|odp|ynt|res|ref|réf|r|i|rif"
+    r"|doorst|vá|trs|ri|fs)\s*(?:\[\d{1,3}\]|\^\d{1,3}|\(\d{1,3}\))?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+_SUBJECT_SEPARATOR = re.compile(r"\s+[-–—|/]+\s+|\s*[:()\[\]]\s*")
+
+
+def auto_reply_reason(msg: Message) -> str | None:
+    """Why this message is machine-generated (not a vote), or None."""
+    try:
+        headers = raw_headers(msg)
+        return machine_reason(msg, headers, decode_words(headers.get("subject", "")))
+    except Exception:  # unreadable headers are not evidence of a machine
+        return None
+
+
+def decoded_subject(msg: Message) -> str:
+    """The Subject as text: RFC 2047 words decoded, unknown charsets tolerated, one line."""
+    try:
+        return decode_words(raw_headers(msg).get("subject", ""))
+    except Exception:
+        return ""
+
+
+def own_text(msg: Message) -> str:
+    """The member's own new text: quotes, attributions, forwards, signatures, footers removed."""
+    try:
+        return quote.own_text(read_body(msg).text)[:OWN_TEXT_LIMIT]
+    except Exception:
+        return ""
+
+
+def read_reply(
+    msg: Message, *, ballot_subject: str | None = None, motion_title: str | None = None
+) -> Reading:
+    """Classify a reply: auto-reply → NOT_A_VOTE; otherwise extract own text and read the vote."""
+    try:
+        return _read(msg, ballot_subject, motion_title)
+    except Exception as exc:  # the last guard: hostile mail becomes a review, never a crash
+        return Reading(
+            Kind.NEEDS_REVIEW, None, "", "", f"could not read the message ({type(exc).__name__})"
+        )
+
+
+def _read(msg: Message, ballot_subject: str | None, motion_title: str | None) -> Reading:
+    headers = raw_headers(msg)
+    subject = decode_words(headers.get("subject", ""))
+    machine = machine_reason(msg, headers, subject)
+    body = read_body(msg)
+    own = quote.own_text(body.text)
+    shown = own[:OWN_TEXT_LIMIT]
+    if machine is not None:
+        return Reading(Kind.NOT_A_VOTE, None, "", shown, machine)
+    if body.problem:
+        return _review(shown, body.problem)
+    if body.truncated:
+        return _review(shown, "message too large to read whole: read it by hand")
+    phrases = [p for p in (ballot_subject, motion_title) if p]
+    topics = {t for p in phrases for t in normalize(p).split()}
+    said = classify(own, topic_words=topics, neutral_phrases=phrases)
+    titled = _subject_vote(subject, ballot_subject, motion_title, topics)
+    return _combine(said, titled, shown)
+
+
+def _review(shown: str, reason: str, evidence: str = "") -> Reading:
+    return Reading(Kind.NEEDS_REVIEW, None, evidence, shown, reason)
+
+
+def _combine(said: Verdict, titled: Verdict, shown: str) -> Reading:
+    if said.vote is not None:
+        if titled.vote is not None and titled.vote != said.vote:
+            return _review(
+                shown,
+                f'the subject says {titled.vote} ("{titled.evidence}") but the body says '
+                f'{said.vote} ("{said.evidence}")',
+                said.evidence,
+            )
+        if titled.signal and titled.vote is None:
+            return _review(shown, f"subject: {titled.reason}", titled.evidence)
+        return Reading(Kind.VOTE, said.vote, said.evidence, shown, said.reason)
+    if said.signal:
+        return _review(shown, said.reason, said.evidence)
+    if titled.vote is not None:
+        reason = f"the subject says {titled.vote}; the body has no vote"
+        return Reading(Kind.VOTE, titled.vote, titled.evidence, shown, reason)
+    if titled.signal:
+        return _review(shown, f"subject: {titled.reason}", titled.evidence)
+    return _review(shown, "no vote found" + ("" if shown.strip() else " (no new text)"))
+
+
+def _subject_vote(
+    subject: str, ballot_subject: str | None, motion_title: str | None, topics: set[str]
+) -> Verdict:
+    """The vote a member added to the Subject ("Re: <ballot subject> - YES"), if any.
+
+    The ballot's subject and the motion's title are removed first, so a title such as
+    "Approve the budget" is never read as a vote. Where neither is found, only a trailing
+    part set off by a separator (" - YES", "(abstain)") or a lone short vote is read.
+    """
+    text = " ".join(subject.split())
+    anchored = False
+    for phrase in (ballot_subject, motion_title):
+        if not phrase:
+            continue
+        cleaned = " ".join(phrase.split())
+        found = re.search(re.escape(cleaned), text, re.IGNORECASE)
+        if cleaned and found:
+            text = f"{text[: found.start()]} - {text[found.end() :]}"
+            anchored = True
+    text = _REPLY_PREFIX.sub("", text)
+    text = re.sub(r"\[[^\]]{0,80}\]", " - ", text)
+    text = text.strip(" -–—:|/")
+    if not text:
+        return NOTHING
+    if not anchored:
+        parts = [p for p in _SUBJECT_SEPARATOR.split(text) if p.strip()]
+        text = parts[-1] if parts else ""
+        if len(text.split()) > 3:
+            return NOTHING
+    return classify(text, topic_words=topics)
