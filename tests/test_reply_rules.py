@@ -147,6 +147,18 @@ def test_clear_votes(body: str, expected: str) -> None:
         "Call me on +1 555 0100.",
         "I withdraw my vote.",
         "",
+        # "Yes" and "No" answer other questions too: alone in a longer sentence they wait.
+        "No, I can't make the meeting on Thursday.",
+        "Yes, I got the papers, thanks.",
+        "No, I haven't got the attachment.",
+        "Not sure. For now, yes.",
+        "In principle yes.",
+        "We agreed four at the meeting.",
+        "I vote for Anita's amendment.",
+        "For the motion, against the amendment.",
+        "I was going to vote against but I'm now for it.",
+        "Count me in.",
+        "OK",
     ],
 )
 def test_replies_a_secretary_must_read(body: str) -> None:
@@ -165,6 +177,12 @@ def test_replies_a_secretary_must_read(body: str) -> None:
         ("Yes\n\nJo Bloggs\nNo. 4 Harbour St\nReg. No. 04567123. VAT No. GB 123 4567 89.", "for"),
         ("No.\n\nJo Bloggs\nNo. 4 Harbour Street", "against"),
         ("I'll abstain on this one, as I missed the meeting.", "abstain"),
+        ("No, I'm afraid.", "against"),
+        ("No, I don't support it.", "against"),
+        ("Yes, definitely.", "for"),
+        ("Thanks, Helen. FOR.", "for"),
+        ("FOR - obviously\n\nJo", "for"),
+        ("My vote: against", "against"),
     ],
 )
 def test_final_and_explicit_intent(body: str, expected: str) -> None:

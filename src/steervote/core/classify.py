@@ -143,6 +143,7 @@ _BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"| before (?:i|we) (?:vote|commit|decide|cast)\b| before voting\b"
             r"| haven't (?:yet )?(?:decided|voted|read)\b| not yet (?:decided|voted)\b"
             r"| undecided\b| still (?:deciding|thinking|considering|undecided)\b"
+            r"| not sure\b| unsure\b"
             r"| need (?:more )?time\b| get back to you\b| come back to you\b"
             r"| let you know\b"
         ),
@@ -154,6 +155,7 @@ _BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b| please (?:clarify|explain|resend|re-send)\b| clarification\b"
             r"| (?:can't|cannot|can not|couldn't|could not|unable to|not able to) (?:open|read"
             r"|access|find|see|download|view)\b| re-?send\b"
+            r"| (?:haven't|have not|didn't|did not|never) (?:got|get|received|receive|seen|see)\b"
         ),
     ),
     (
@@ -307,10 +309,15 @@ def _is_question(sentence: str) -> bool:
 
 def _mentions(index: int, original: str, prepared: str, topics: frozenset[str]) -> list[_Mention]:
     question = _is_question(original)
+    hedged_sentence = w.HEDGE_GATE.search(prepared) is not None and bool(
+        w.HEDGE_PHRASES.search(prepared)
+    )
     conditional = (
         any(t in prepared for t in ("if", "wenn", "falls", "si ", "se "))
         and _CONDITION_IN_SENTENCE.search(prepared) is not None
     )
+    sentence_words = _TOKEN.findall(prepared)
+    bare_answer_only = len(sentence_words) > 5 and not (w.VOTE_CONTEXT & set(sentence_words))
     found: list[_Mention] = []
     for c_index, clause in enumerate(_clauses(prepared)):
         if clause == " ":
@@ -343,7 +350,9 @@ def _mentions(index: int, original: str, prepared: str, topics: frozenset[str]) 
                 order=(index, c_index, start),
                 sentence=original,
                 negated=words.negated(start, end),
-                hedged=words.hedged(start, end),
+                hedged=hedged_sentence
+                or words.hedged(start, end)
+                or (bare_answer_only and clause[start:end].strip() in w.INTERJECTIONS),
                 committed=whole_clause or committed,
                 question=question,
                 conditional=conditional,
@@ -380,11 +389,7 @@ class _Words:
 
     def hedged(self, start: int, end: int) -> bool:
         before, inside, after = self.around(start, end)
-        if any(t in w.HEDGES or t.endswith("'d") for t in before + inside + after[:2]):
-            return True
-        return w.HEDGE_GATE.search(self.clause) is not None and bool(
-            w.HEDGE_PHRASES.search(self.clause)
-        )
+        return any(t in w.HEDGES or t.endswith("'d") for t in before + inside + after[:2])
 
     def elsewhere(self, end: int, topics: frozenset[str]) -> bool:
         """A vote word aimed at something named after it: "+1 to Anita", "in favour of X"."""

@@ -200,3 +200,14 @@ ANYWHERE_TRIGGERS = {
         "abstencao abstenho"
     ),
 }
+
+# "Yes" and "No" answer any question: in a longer sentence they count only beside words about
+# voting or the motion ("No, I'm afraid", "Yes - I support adoption"), never alone in one
+# ("Yes, I got the papers", "No, I can't make Thursday").
+INTERJECTIONS = words("yes yeah yep yup aye no nope nay ja nein oui non si sí sì sim não nao nee")
+VOTE_CONTEXT = words(
+    "vote voting voted support supporting agree agreed favour favor approve approved motion "
+    "proposal resolution adopt adoption adopting afraid sorry because reason reasons oppose "
+    "opposed against object definitely absolutely certainly happy gladly stimme dafür dagegen "
+    "voto stem pour contre voor tegen contra favorevole abstain abstention"
+)
