@@ -97,5 +97,8 @@ def test_demo_runs_the_whole_flow_with_no_server(tmp_path: Path) -> None:
     run = steervote("demo", "--dir", str(tmp_path / "demo"))
     assert run.returncode == 0, run.stderr
     assert "SIMULATED" in run.stdout
-    assert "CARRIED — 7 for, 1 against, 1 abstention of 12 members; majority of members needs 7 of 12 for" in run.stdout
+    assert (
+        "CARRIED — 7 for, 1 against, 1 abstention of 12 members; "
+        "majority of members needs 7 of 12 for"
+    ) in run.stdout
     assert "1 awaiting review" in run.stdout
