@@ -231,3 +231,64 @@ def test_csv_neutralises_formulas(election: Election, tmp_path: Path) -> None:
     assert run.code == 0
     text = (tmp_path / "out.csv").read_text()
     assert "\n=" not in text and ",=" not in text
+
+
+def test_spoofed_from_without_token_under_require_token_goes_to_review(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    dovecot: DovecotServer,
+    imap_user: str,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
+    path = tmp_path / "motions" / "new-constitution.yaml"
+    text = path.read_text()
+    assert "require_token: false" in text
+    path.write_text(text.replace("require_token: false", "require_token: true"))
+    e.propose()
+    from election import reply_to
+
+    # A forger knows the member's address and the subject, but not the personal token.
+    ballot = e.ballots[MEMBERS[0]]
+    raw = reply_to(ballot, "For", sender=MEMBERS[0])
+    raw = raw.replace(header(ballot, "Reply-To").encode(), b"votes@steering-group.example.org")
+    raw = raw.replace(header(ballot, "Message-ID").encode(), b"<unrelated@x>")
+    e.append(raw)
+    e.reply(MEMBERS[1], "For")  # the real thing, with the token
+    result = e.tally()
+    spoofed = member(result, MEMBERS[0])
+    assert spoofed["status"] == "needs_review" and spoofed["vote"] is None
+    assert member(result, MEMBERS[1])["vote"] == "for"
+    assert result["counts"]["for"] == 1
+
+
+def test_json_shape_is_the_documented_contract(election: Election) -> None:
+    election.reply(MEMBERS[0], "For")
+    result = election.tally()
+    assert set(result) == {
+        "motion",
+        "electorate",
+        "counts",
+        "result",
+        "decided",
+        "members",
+        "ignored",
+    }
+    assert set(result["motion"]) == {"id", "title", "threshold", "quorum", "closes", "status"}
+    assert set(result["counts"]) == {"for", "against", "abstain", "needs_review", "not_voted"}
+    assert set(result["members"][0]) == {
+        "id",
+        "name",
+        "email",
+        "status",
+        "vote",
+        "received_at",
+        "evidence",
+        "message_id",
+    }
+    datetime.fromisoformat(result["motion"]["closes"])
+    datetime.fromisoformat(member(result, MEMBERS[0])["received_at"])
+    everything = election.cli("tally", "--json", "--offline")
+    assert everything.code == 0 and isinstance(everything.json(), list)
