@@ -520,8 +520,10 @@ class SmtpServer:
             kwargs.update(ssl_context=certificate.server_context())
         elif certificate is not None:
             kwargs.update(tls_context=certificate.server_context())
+        self._kwargs = kwargs
         self._controller = _Controller(_Handler(self), hostname=HOST, port=self.port, **kwargs)
         self.running = False
+        self._stopped_once = False
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
@@ -535,6 +537,11 @@ class SmtpServer:
 
     def start(self) -> None:
         """Start listening (again) on the same port."""
+        if self._stopped_once:
+            # aiosmtpd closes its event loop on stop: a restart needs a new controller.
+            self._controller = _Controller(
+                _Handler(self), hostname=HOST, port=self.port, **self._kwargs
+            )
         try:
             self._controller.start()
         except Exception as error:  # aiosmtpd raises several kinds; report them all alike.
@@ -554,6 +561,7 @@ class SmtpServer:
         self._controller.sessions.clear()
         self._controller.stop()
         self.running = False
+        self._stopped_once = True
 
     def reset(self) -> None:
         """Forget stored messages and test settings (between tests)."""

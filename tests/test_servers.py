@@ -77,3 +77,11 @@ def test_database_url_runs_on_both_backends(database_url: str) -> None:
             assert connection.execute(sqlalchemy.text("select x from t")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_smtp_server_can_be_stopped_and_started_again(smtp_server: SmtpServer) -> None:
+    smtp_server.stop()
+    smtp_server.start()
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+        client.sendmail("a@x.example", ["b@x.example"], b"Subject: again\r\n\r\nhi\r\n")
+    assert len(smtp_server.messages) == 1
