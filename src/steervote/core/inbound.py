@@ -9,11 +9,11 @@ from __future__ import annotations
 import email
 import hashlib
 from dataclasses import dataclass
-from email.header import decode_header, make_header
 from email.message import Message
 
 from steervote.core.ballot import subject_tag
 from steervote.core.match import Directory, Matched, Unmatched, match
+from steervote.core.mime import decode_words
 from steervote.core.reply import Reading, decoded_subject, read_reply
 
 HEADER_LIMIT = 300  # characters of a sender, subject or Message-ID kept
@@ -36,13 +36,7 @@ class Analysis:
 def header_text(msg: Message, name: str) -> str:
     """A header decoded from RFC 2047 (as it stands when it cannot be decoded), bounded."""
     value = msg.get(name)
-    if value is None:
-        return ""
-    try:
-        text = str(make_header(decode_header(str(value))))
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        text = str(value)
-    return " ".join(text.split())[:HEADER_LIMIT]
+    return "" if value is None else decode_words(str(value))[:HEADER_LIMIT]
 
 
 def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Analysis:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from enum import StrEnum
 
 from steervote.core.ballot import TOKEN_LENGTH
+from steervote.core.mime import decode_words
 
 TOKEN_ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 _TOKEN_IN_ADDRESS = re.compile(rf"\+([a-z2-7]{{{TOKEN_LENGTH}}})@", re.IGNORECASE)
@@ -72,12 +72,7 @@ def sender_address(msg: Message) -> str:
 
 def _header(msg: Message, name: str) -> str:
     value = msg.get(name)
-    if value is None:
-        return ""
-    try:
-        return str(make_header(decode_header(str(value))))
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        return str(value)
+    return "" if value is None else decode_words(str(value))
 
 
 def tokens_in(msg: Message) -> set[str]:
