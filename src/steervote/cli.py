@@ -455,7 +455,7 @@ def rule(
         ruled_by=by or _login(),
         now=_now(),
     )
-    _consoles.out.print(f"Ruling recorded for {member_id} on {motion_id}.")
+    _consoles.out.print(f"Ruling recorded for {member_id} on {motion_id}.", markup=False)
     _consoles.out.print(render.result_line(r.result), markup=False, highlight=False)
 
 
