@@ -131,3 +131,28 @@ def test_the_fingerprint_changes_when_a_paper_changes(motion: Motion) -> None:
     papers = read_attachments(motion)
     altered = (replace(papers[0], content=papers[0].content + b"%"), *papers[1:])
     assert fingerprint(motion, altered) != fingerprint(motion, papers)
+
+
+def test_the_press_renders_exactly_what_compose_builds(motion: Motion) -> None:
+    import email
+    from email import policy
+
+    from steervote.core.ballot import BallotPress
+    from steervote.core.motion import Observer
+
+    papers = read_attachments(motion)
+    press = BallotPress(motion, PLUS, papers, NOW)
+    token = new_token()
+    who = replace(motion.committee.members[3], name="Zoë Smith, Jr.")
+    fast = email.message_from_bytes(press.ballot(who, token), policy=policy.default)
+    slow = compose_ballot(motion, who, token, PLUS, papers, NOW)
+    for name in ("From", "To", "Reply-To", "Subject", "Message-ID", MOTION_HEADER, "Date"):
+        assert str(fast[name]) == str(slow[name]), name
+    assert str(fast["To"]) == '"Zoë Smith, Jr." <sam.tarry@momentum.example>'
+    assert plain_text(fast).replace("\r\n", "\n") == plain_text(slow)
+    assert [p.get_filename() for p in fast.iter_attachments()] == list(PAPERS)
+    observer = Observer("Emma Rees", "emma.rees@momentum.example")
+    copy = email.message_from_bytes(press.copy(observer, "<copy.x@m.example>"))
+    assert copy["Message-ID"] == "<copy.x@m.example>" and "+" not in str(copy["Reply-To"])
+    with pytest.raises(ValueError):
+        press.ballot(replace(who, email="zoë@exämple.org"), token)

@@ -25,6 +25,8 @@ from steervote.core.motion import Motion, Threshold
 from steervote.core.records import BallotRecord, IgnoredMessage, Received
 from steervote.core.tally import MemberLine, Status, TallyResult
 
+FULL_TABLE_LIMIT = 100  # larger electorates: only the rows that need attention
+
 # C0/C1 controls (but tab and newline), DEL, and Unicode bidi overrides/isolates.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 
@@ -80,7 +82,12 @@ def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
     for col in ("member", "address", "kind", "status", "detail"):
         t.add_column(col)
     style = {"sent": "green", "failed": "red", "pending": "yellow"}
-    for b in records:
+    shown = list(records)
+    if len(shown) > FULL_TABLE_LIMIT:
+        # A large electorate: the ballots that need attention; the counts say the rest.
+        shown = [b for b in shown if b.status.value != "sent" or b.detail][:FULL_TABLE_LIMIT]
+        t.caption = f"{len(records)} ballots and copies; showing the {len(shown)} not plainly sent"
+    for b in shown:
         t.add_row(
             Text(b.name),
             Text(b.address),
@@ -127,9 +134,6 @@ _STATUS_STYLE = {
     Status.LATE: "magenta",
     Status.NOT_VOTED: "dim",
 }
-
-
-FULL_TABLE_LIMIT = 100  # larger electorates: only the members who need attention
 
 
 def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -> None:

@@ -56,11 +56,13 @@ class MaildirOutbox:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendResult:
+    def send(
+        self, msg: EmailMessage | bytes, *, sender: str, recipients: Sequence[str]
+    ) -> SendResult:
         """Store the message as it would have been sent (without Bcc), always accepted."""
         if not recipients:
             raise ValueError("a message needs at least one recipient")
-        if "Bcc" in msg or "Resent-Bcc" in msg:
+        if not isinstance(msg, bytes) and ("Bcc" in msg or "Resent-Bcc" in msg):
             # As smtplib does: a shallow copy, whose header list del replaces, not mutates.
             msg = copy.copy(msg)
             del msg["Bcc"]

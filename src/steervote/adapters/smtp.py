@@ -144,15 +144,24 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 _quietly_close(connection)
 
-    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendResult:
-        """Send one message; a refusal is returned, a dead server raises MailServerError."""
+    def send(
+        self, msg: EmailMessage | bytes, *, sender: str, recipients: Sequence[str]
+    ) -> SendResult:
+        """Send one message (or its rendered bytes); a refusal is returned, a dead server raises.
+
+        A server that cannot be reached or drops the connection twice raises MailServerError.
+        """
         if not recipients:
             raise ValueError("a message needs at least one recipient")
         for attempt in (1, 2):
             connection = self._connect()
             connection.data_sent = False
             try:
-                return _result(connection.send_message(msg, sender, list(recipients)))
+                if isinstance(msg, bytes):
+                    refused = connection.sendmail(sender, list(recipients), msg)
+                else:
+                    refused = connection.send_message(msg, sender, list(recipients))
+                return _result(refused)
             except smtplib.SMTPRecipientsRefused as error:
                 if all(code != 421 for code, _ in error.recipients.values()):
                     return _refused_all(error)

@@ -7,14 +7,14 @@ back naive (it has no time zones), so every time read is made aware UTC again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, event, func, or_
+from sqlalchemy import Index, UniqueConstraint, bindparam, event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
@@ -397,15 +397,39 @@ class Store:
         self, motion_id: str, recipient: str, status: BallotStatus, detail: str, now: datetime
     ) -> None:
         """Record one ballot's send status, committed at once: an interrupted run loses nothing."""
-        with self._session() as s:
-            row = s.get(BallotRow, (motion_id, recipient))
-            if row is None:
-                raise StoreError(f"no ballot for {recipient} on motion {motion_id}")
-            row.status = status.value
-            row.detail = detail
-            row.sent_at = _db_time(now) if status is BallotStatus.SENT else row.sent_at
-            s.add(row)
-            s.commit()
+        with self.ballot_marker(motion_id) as mark:
+            mark(recipient, status, detail, now)
+
+    @contextmanager
+    def ballot_marker(
+        self, motion_id: str
+    ) -> Iterator[Callable[[str, BallotStatus, str, datetime], None]]:
+        """A function that records a ballot's status, each call its own committed transaction.
+
+        One connection serves the whole run: a plain UPDATE and COMMIT per ballot, where the
+        ORM's get-modify-flush on a fresh session cost ~4 ms a ballot.
+        """
+        table = BallotRow.__table__  # type: ignore[attr-defined]
+        where = table.update().where(
+            table.c.motion_id == motion_id, table.c.recipient == bindparam("who")
+        )
+        sent = where.values(
+            status=bindparam("status"), detail=bindparam("detail"), sent_at=bindparam("sent_at")
+        )
+        other = where.values(status=bindparam("status"), detail=bindparam("detail"))
+        with self.engine.connect() as connection:
+
+            def mark(recipient: str, status: BallotStatus, detail: str, now: datetime) -> None:
+                values = {"who": recipient, "status": status.value, "detail": detail}
+                if status is BallotStatus.SENT:
+                    done = connection.execute(sent, {**values, "sent_at": _db_time(now)})
+                else:
+                    done = connection.execute(other, values)
+                connection.commit()
+                if done.rowcount != 1:
+                    raise StoreError(f"no ballot for {recipient} on motion {motion_id}")
+
+            yield mark
 
     # --- mail ----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from steervote.adapters.store import RecordedMotion, Store
 from steervote.core.ballot import (
     Addressing,
     Attachment,
+    BallotPress,
     ballot_message_id,
     compose_ballot,
     compose_copy,
@@ -28,7 +29,7 @@ from steervote.core.ballot import (
     motion_digest,
     new_token,
 )
-from steervote.core.motion import Motion
+from steervote.core.motion import Member, Motion, Observer
 from steervote.core.records import BallotRecord, BallotStatus
 from steervote.errors import InvalidInput, MailServerError, MotionChanged, MotionInvalid
 
@@ -49,7 +50,9 @@ class SendOutcome(Protocol):
 class Transport(Protocol):
     """SMTP or the local outbox."""
 
-    def send(self, msg: EmailMessage, *, sender: str, recipients: Sequence[str]) -> SendOutcome: ...
+    def send(
+        self, msg: EmailMessage | bytes, *, sender: str, recipients: Sequence[str]
+    ) -> SendOutcome: ...
 
     def close(self) -> None: ...
 
@@ -210,6 +213,21 @@ def _new_ballots(motion: Motion, addressing: Addressing) -> list[BallotRecord]:
     return out
 
 
+def _composed(
+    the_plan: Plan,
+    b: BallotRecord,
+    members: dict[str, Member],
+    observers: dict[str, Observer],
+    addressing: Addressing,
+    now: datetime,
+) -> EmailMessage:
+    motion, papers = the_plan.motion, the_plan.attachments
+    if b.voting:
+        assert b.token is not None
+        return compose_ballot(motion, members[b.recipient], b.token, addressing, papers, now)
+    return compose_copy(motion, observers[b.recipient], addressing, papers, now, b.message_id)
+
+
 def propose(
     the_plan: Plan,
     store: Store,
@@ -234,40 +252,38 @@ def propose(
     envelope_from = parseaddr(addressing.sender)[1]
     sent = failed = unconfirmed = 0
     error = None
-    for b in the_plan.to_send:
-        if b.voting:
-            assert b.token is not None
-            msg = compose_ballot(
-                motion, members[b.recipient], b.token, addressing, the_plan.attachments, now()
-            )
-        else:
-            msg = compose_copy(
-                motion,
-                observers[b.recipient],
-                addressing,
-                the_plan.attachments,
-                now(),
-                b.message_id,
-            )
-        try:
-            result = transport.send(msg, sender=envelope_from, recipients=[b.address])
-        except MailServerError as e:
-            error = str(e)
-            break
-        if result.ok:
-            store.mark_ballot(motion.id, b.recipient, BallotStatus.SENT, "", now())
-            sent += 1
-        elif result.delivery_unknown:
-            # The server may have taken it: a re-run must not send it again, since a member
-            # must never get two ballots. Recorded as sent, with why it is in doubt.
-            detail = f"delivery unconfirmed: {result.reason}"
-            store.mark_ballot(motion.id, b.recipient, BallotStatus.SENT, detail, now())
-            unconfirmed += 1
-        else:
-            detail = " ".join(x for x in (str(result.code or ""), result.reason) if x)
-            store.mark_ballot(motion.id, b.recipient, BallotStatus.FAILED, detail, now())
-            failed += 1
-        progress(b)
+    press = BallotPress(motion, addressing, the_plan.attachments, now())
+    with store.ballot_marker(motion.id) as mark:
+        for b in the_plan.to_send:
+            msg: EmailMessage | bytes
+            try:
+                if b.voting:
+                    assert b.token is not None
+                    msg = press.ballot(members[b.recipient], b.token)
+                else:
+                    msg = press.copy(observers[b.recipient], b.message_id)
+            except ValueError:
+                # A non-ASCII address cannot go into the rendered bytes: compose it in full.
+                msg = _composed(the_plan, b, members, observers, addressing, now())
+            try:
+                result = transport.send(msg, sender=envelope_from, recipients=[b.address])
+            except MailServerError as e:
+                error = str(e)
+                break
+            if result.ok:
+                mark(b.recipient, BallotStatus.SENT, "", now())
+                sent += 1
+            elif result.delivery_unknown:
+                # The server may have taken it: a re-run must not send it again, since a member
+                # must never get two ballots. Recorded as sent, with why it is in doubt.
+                detail = f"delivery unconfirmed: {result.reason}"
+                mark(b.recipient, BallotStatus.SENT, detail, now())
+                unconfirmed += 1
+            else:
+                detail = " ".join(x for x in (str(result.code or ""), result.reason) if x)
+                mark(b.recipient, BallotStatus.FAILED, detail, now())
+                failed += 1
+            progress(b)
     return ProposeResult(
         the_plan, tuple(store.ballots(motion.id)), sent, failed, error, unconfirmed
     )
