@@ -188,7 +188,10 @@ def validate(
     from steervote.core.motion_file import load_motion
 
     motion = load_motion(motion_file, now=_now())
-    render.motion_summary(_consoles.out, motion)
+    from steervote.core.ballot import fingerprint
+    from steervote.services.propose import read_attachments
+
+    render.motion_summary(_consoles.out, motion, fingerprint(motion, read_attachments(motion)))
     _consoles.out.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
 
 
@@ -222,7 +225,7 @@ def propose(
     plan = service.plan(
         motion, store, addressing, closes_spec=_closes_spec(motion_file), now=_now()
     )
-    render.motion_summary(_consoles.out, plan.motion, title="Propose")
+    render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
     _consoles.out.print(
         f"Transport: {where}\nTo send: {len(plan.to_send)} "
         f"({sum(x.voting for x in plan.to_send)} ballots, "

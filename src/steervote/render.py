@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from steervote.core.ballot import deadline_in_words, fingerprint, rule_in_words, votes_needed
+from steervote.core.ballot import deadline_in_words, rule_in_words, votes_needed
 from steervote.core.motion import Motion, Threshold
 from steervote.core.records import BallotRecord, IgnoredMessage, Received
 from steervote.core.tally import MemberLine, Status, TallyResult
@@ -53,7 +53,9 @@ def _local(t: datetime | None, tz: str) -> str:
 # --- validate / propose ----------------------------------------------------------
 
 
-def motion_summary(console: Console, motion: Motion, *, title: str = "Motion") -> None:
+def motion_summary(
+    console: Console, motion: Motion, fingerprint: str, *, title: str = "Motion"
+) -> None:
     """What a motion is, who votes, by which rule and until when."""
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold")
@@ -72,7 +74,7 @@ def motion_summary(console: Console, motion: Motion, *, title: str = "Motion") -
         t.add_row("Authority", Text(motion.authority))
     if motion.attachments:
         t.add_row("Attachments", Text(", ".join(p.name for p in motion.attachments)))
-    t.add_row("Fingerprint", fingerprint(motion))
+    t.add_row("Fingerprint", fingerprint)
     console.print(t)
 
 
