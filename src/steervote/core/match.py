@@ -128,10 +128,7 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
             return Unmatched("carries the ballot tokens of several members", owners[0][0])
     if tokens:
         motion_id, member_id = directory.tokens[tokens.pop()]
-        owner_addresses = {
-            a for a, mid in directory.members.get(motion_id, {}).items() if mid == member_id
-        }
-        if sender in owner_addresses:
+        if _member_by_address(directory, motion_id, sender) == member_id:
             return Matched(motion_id, member_id, How.TOKEN)
         return Matched(
             motion_id,
