@@ -376,43 +376,55 @@ def _summary(r: dict[str, Any]) -> None:
 
 
 def _profile(work: Path, env: dict[str, str], url: str, prof: Path) -> None:
-    """cProfile a first tally of the whole mailbox on a copy of the store taken before (b).
+    """cProfile a first tally of the whole mailbox on a copy of the store taken before (b),
+    then a second one with no new mail (into FILE.again).
 
     steervote parses in a pool of one worker per core, where cProfile does not see; so
-    this run says there is one core (os.cpu_count), and all the work shows in one profile.
+    these runs say there is one core (os.cpu_count), and all the work shows in one profile.
     """
     env = {**env, "STEERVOTE_DATABASE_URL": url}
-    driver = (
-        "import cProfile, os, sys; os.cpu_count = lambda: 1; "
-        f"sys.argv = ['steervote', 'tally', {MOTION_ID!r}, '--json']; "
-        "from steervote.cli import main; "
-        f"cProfile.run('main()', {str(prof.resolve())!r})"
-    )
-    start = time.perf_counter()
-    # main() ends in SystemExit(0), which cProfile.run passes on after writing the file.
-    subprocess.run([PYTHON, "-c", driver], cwd=work, env=env, stdout=subprocess.DEVNULL, check=True)
-    seconds = time.perf_counter() - start
-    stats = pstats.Stats(str(prof)).stats
+    again = prof.with_name(prof.name + ".again")
+    for path, what in ((prof, "a first tally"), (again, "a tally with no new mail")):
+        driver = (
+            "import cProfile, os, sys; os.cpu_count = lambda: 1; "
+            f"sys.argv = ['steervote', 'tally', {MOTION_ID!r}, '--json']; "
+            "from steervote.cli import main; "
+            f"cProfile.run('main()', {str(path.resolve())!r})"
+        )
+        start = time.perf_counter()
+        # main() ends in SystemExit(0), which cProfile.run passes on after writing the file.
+        subprocess.run(
+            [PYTHON, "-c", driver], cwd=work, env=env, stdout=subprocess.DEVNULL, check=True
+        )
+        seconds = time.perf_counter() - start
+        print(f"\nprofile of {what}, one process ({seconds:.1f} s under cProfile; {path}):")
+        print_profile(path)
+
+
+def print_profile(path: Path) -> None:
+    """The top 15 functions by cumulative time (below the CLI), and the top 10 by own time."""
+    stats = pstats.Stats(str(path)).stats
     rows = sorted(stats.items(), key=lambda item: item[1][3], reverse=True)
-    print(f"\nprofile of a first tally, one process ({seconds:.1f} s under cProfile; {prof}):")
     print("   calls   own s   cum s  function (top 15 by cumulative time, below the CLI)")
     shown = 0
-    for (path, line, name), (_, calls, own, cumulative, _) in rows:
-        if any(s in path for s in _WRAPPERS) or (
-            path == "~" and ("exec" in name or "import" in name)
+    for (file, line, name), (_, calls, own, cumulative, _) in rows:
+        if any(s in file for s in _WRAPPERS) or (
+            file == "~" and ("exec" in name or "import" in name)
         ):
             continue
-        where = re.sub(r".*/(site-packages|lib/python3\.\d+|src)/", "", path)
-        print(f"{calls:8d} {own:7.2f} {cumulative:7.2f}  {where}:{line}({name})")
+        print(f"{calls:8d} {own:7.2f} {cumulative:7.2f}  {_short(file)}:{line}({name})")
         shown += 1
         if shown == 15:
             break
     print("   calls   own s   cum s  function (top 10 by own time)")
-    for (path, line, name), (_, calls, own, cumulative, _) in sorted(
+    for (file, line, name), (_, calls, own, cumulative, _) in sorted(
         stats.items(), key=lambda item: item[1][2], reverse=True
     )[:10]:
-        where = re.sub(r".*/(site-packages|lib/python3\.\d+|src)/", "", path)
-        print(f"{calls:8d} {own:7.2f} {cumulative:7.2f}  {where}:{line}({name})")
+        print(f"{calls:8d} {own:7.2f} {cumulative:7.2f}  {_short(file)}:{line}({name})")
+
+
+def _short(file: str) -> str:
+    return re.sub(r".*/(site-packages|lib/python3\.\d+|src)/", "", file)
 
 
 # The command line's own frames (each has the whole run as cumulative time), and imports

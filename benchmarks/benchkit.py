@@ -323,7 +323,9 @@ def _version(command: list[str], fallback_glob: str) -> str:
     if program is None:
         return "not installed"
     result = subprocess.run([program, *command[1:]], capture_output=True, text=True, check=False)
-    return result.stdout.strip().split(" (")[0] or "unknown"
+    # "2.3.19.1 (9b53102964)" from Dovecot, "postgres (PostgreSQL) 15.14" from PostgreSQL.
+    text = re.sub(r"^\S+ \([^)]*\) ", "", result.stdout.strip())
+    return text.split(" (")[0] or "unknown"
 
 
 def print_machine() -> None:
