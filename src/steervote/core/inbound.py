@@ -6,7 +6,6 @@ message, only the values the store and the tally need.
 
 from __future__ import annotations
 
-import email
 import hashlib
 from dataclasses import dataclass
 from email.message import Message
@@ -14,6 +13,7 @@ from email.message import Message
 from steervote.core.ballot import subject_tag
 from steervote.core.match import Directory, Matched, Unmatched, match
 from steervote.core.mime import decode_words
+from steervote.core.parse import parse_bytes
 from steervote.core.reply import Reading, decoded_subject, read_reply
 
 HEADER_LIMIT = 300  # characters of a sender, subject or Message-ID kept
@@ -44,7 +44,7 @@ def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Ana
     if raw is None:
         return Analysis(f"oversize:{uid}:{size}", "", "", "", None, None)
     # compat32 parsing is several times faster than policy.default and never raises.
-    msg = email.message_from_bytes(raw)
+    msg = parse_bytes(raw)
     sha = hashlib.sha256(raw).hexdigest()
     message_id = header_text(msg, "Message-ID")
     sender = header_text(msg, "From")

@@ -1,0 +1,89 @@
+"""parse_bytes gives exactly what email.message_from_bytes (compat32) gives."""
+
+from __future__ import annotations
+
+import email
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus_fill import fill
+from steervote.core.parse import parse_bytes
+
+CORPUS = Path(__file__).parent / "corpus"
+BALLOT = "Motion x: Adopt it\n\nReply FOR, AGAINST or ABSTAIN.\n--\n-- \nFingerprint: 1\n"
+
+
+def structure(msg: Message) -> Any:
+    """Everything a reader can see of a parsed message, as plain values."""
+    payload = msg.get_payload()
+    inner: Any = [structure(p) for p in payload] if isinstance(payload, list) else payload
+    return (
+        list(msg.items()),
+        msg.get_content_type(),
+        msg.is_multipart(),
+        msg.preamble,
+        msg.epilogue,
+        inner,
+    )
+
+
+def same(raw: bytes) -> None:
+    assert structure(parse_bytes(raw)) == structure(email.message_from_bytes(raw))
+
+
+def test_every_corpus_message() -> None:
+    for path in sorted(CORPUS.glob("*.eml")):
+        raw = fill(
+            path.read_bytes(),
+            from_="A <a@x.example>",
+            to="votes+abc@x.example",
+            subject="[m] Adopt it",
+            message_id="r@x.example",
+            in_reply_to="<b@x.example>",
+            references="<b@x.example>",
+            date="Wed, 4 Jan 2017 10:15:00 +0000",
+            ballot_text=BALLOT,
+        )
+        same(raw)
+        same(raw.replace(b"\n", b"\r\n"))
+
+
+_LINE = st.sampled_from(
+    [
+        "text",
+        "",
+        " ",
+        "--b",
+        "--b--",
+        "--b  ",
+        "--b--\t",
+        "--bx",
+        "--c",
+        "--c--",
+        "Content-Type: text/plain",
+        "Content-Type: multipart/alternative; boundary=c",
+        "Content-Type: message/rfc822",
+        "Subject: hi",
+        "> quoted --b",
+        "odd\x0cbreak\u2028here\x85",
+    ]
+)
+_EOL = st.sampled_from(["\n", "\r\n", "\r", ""])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(_LINE, _EOL), max_size=25), st.sampled_from(["\n", "\r\n"]))
+def test_generated_multipart_bodies(lines: list[tuple[str, str]], eol: str) -> None:
+    head = f"From: a@x{eol}Content-Type: multipart/mixed; boundary=b{eol}{eol}"
+    body = "".join(text + end for text, end in lines)
+    same((head + body).encode("utf-8", "surrogateescape"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_after_a_multipart_header(body: bytes) -> None:
+    same(b"Content-Type: multipart/alternative; boundary=b\n\n" + body)
