@@ -174,3 +174,14 @@ def test_many_messages_stream_in_bounded_batches(dovecot: DovecotServer, imap_us
     with source(dovecot, imap_user) as src:
         sizes = [len(batch) for batch in src.batches(after_uid=0, batch_size=1050)]
     assert sizes == [1000, 50, 50]
+
+
+def test_raw_fetch_replies_are_read_in_both_server_orders() -> None:
+    from steervote.adapters.imap import _literals
+
+    dovecot_style = [(b"1 (UID 7 BODY[] {3}", b"abc"), b")", (b"2 (UID 9 BODY[] {2}", b"de"), b")"]
+    assert _literals(dovecot_style) == {7: b"abc", 9: b"de"}
+    uid_after = [(b"1 (BODY[] {3}", b"abc"), b" UID 7)"]
+    assert _literals(uid_after) == {7: b"abc"}
+    assert _literals([(b"1 (BODY[] {3}", b"abc"), b")"]) is None  # no UID: not understood
+    assert _literals([(b"1 (UID 7 RFC822 {3}", b"abc"), b")"]) is None
