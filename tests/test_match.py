@@ -111,3 +111,10 @@ def test_unknown_tokens_are_not_tokens() -> None:
     }
     m = match(msg(From="ann@x.example", To="votes+zzzzzzzzzzzzzzzzzzzzzzzz@v"), DIRECTORY)
     assert isinstance(m, Unmatched)
+
+
+def test_encoded_display_name_with_a_comma_keeps_the_address() -> None:
+    # "Müller, Jürgen" arrives RFC 2047-encoded; decoding before parsing split it at the comma.
+    sender = "=?utf-8?q?M=C3=BCller=2C_J=C3=BCrgen?= <ann@x.example>"
+    m = match(msg(From=sender, To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
+    assert m == Matched("budget", "ann", How.TOKEN)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from enum import StrEnum
 
 from steervote.core.ballot import TOKEN_LENGTH
@@ -67,7 +67,9 @@ class Unmatched:
 
 def sender_address(msg: Message) -> str:
     """The From address, lower-cased ('' when there is none)."""
-    return parseaddr(_header(msg, "From"))[1].lower()
+    # Parse before decoding: a decoded display name may hold commas or angle brackets.
+    value = msg.get("From")
+    return "" if value is None else parseaddr(str(value)[:2000])[1].lower()
 
 
 def _header(msg: Message, name: str) -> str:
@@ -78,11 +80,11 @@ def _header(msg: Message, name: str) -> str:
 def tokens_in(msg: Message) -> set[str]:
     """Every ballot token the message carries in addresses or threading headers."""
     found: set[str] = set()
-    addresses = []
+    # A plain search of the header text: a token is unguessable wherever it stands, and
+    # parsing every address list cost more than the rest of matching together.
     for name in TOKEN_ADDRESS_HEADERS:
-        addresses += [str(v) for v in msg.get_all(name) or []]
-    for _, addr in getaddresses(addresses):
-        found.update(t.lower() for t in _TOKEN_IN_ADDRESS.findall(addr))
+        for value in msg.get_all(name) or []:
+            found.update(t.lower() for t in _TOKEN_IN_ADDRESS.findall(str(value)[:20_000]))
     for name in ("In-Reply-To", "References"):
         for value in msg.get_all(name) or []:
             found.update(t.lower() for t in _TOKEN_IN_MESSAGE_ID.findall(str(value)[:20_000]))
