@@ -374,7 +374,7 @@ def tally(
 
     Never changes the mailbox; safe to re-run: only new mail is read.
     """
-    from steervote import render
+    from steervote import export
     from steervote.services.review import all_reports, report
 
     settings = _settings(ctx)
@@ -385,11 +385,13 @@ def tally(
         [report(store, motion_id, now=_now())] if motion_id else all_reports(store, now=_now())
     )
     if csv_file is not None and reports:
-        render.tally_csv(csv_file, reports[0].result)
+        export.tally_csv(csv_file, reports[0].result)
     if as_json:
-        objs = [render.tally_json(r.result, r.ignored) for r in reports]
-        render.print_json(_consoles.out, objs[0] if motion_id else objs)
+        objs = [export.tally_json(r.result, r.ignored) for r in reports]
+        export.print_json(objs[0] if motion_id else objs)
         return
+    from steervote import render
+
     if not reports:
         _consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
     for r in reports:

@@ -7,13 +7,9 @@ Text that came from mail is hostile: it reaches the terminal only through
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -177,77 +173,6 @@ def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -
                 + safe(m.reason, 120)
             )
     console.print(Text(result_line(r), style="bold"), soft_wrap=True)
-
-
-def tally_json(r: TallyResult, ignored: Sequence[IgnoredMessage]) -> dict[str, Any]:
-    """The --json object (its shape is pinned by a contract test)."""
-    m = r.motion
-    return {
-        "motion": {
-            "id": m.id,
-            "title": m.title,
-            "threshold": m.threshold.value,
-            "quorum": m.quorum,
-            "closes": m.closes.isoformat(),
-            "status": "closed" if r.closed else "open",
-        },
-        "electorate": m.electorate,
-        "counts": {
-            "for": r.counts.for_,
-            "against": r.counts.against,
-            "abstain": r.counts.abstain,
-            "needs_review": r.needs_review,
-            "not_voted": r.not_voted,
-        },
-        "result": r.outcome.result.value,
-        "decided": r.outcome.decided,
-        "members": [_member_json(line) for line in r.lines],
-        "ignored": [
-            {"message_id": i.message_id, "from": i.sender, "subject": i.subject, "reason": i.reason}
-            for i in ignored
-        ],
-    }
-
-
-def _member_json(line: MemberLine) -> dict[str, Any]:
-    return {
-        "id": line.member.id,
-        "name": line.member.name,
-        "email": line.member.email,
-        "status": line.status.value,
-        "vote": line.vote.value if line.vote else None,
-        "received_at": line.received_at.isoformat() if line.received_at else None,
-        "evidence": line.evidence,
-        "message_id": line.message_id,
-    }
-
-
-def print_json(console: Console, value: object) -> None:
-    """JSON on stdout, exactly, with no markup or wrapping."""
-    # Indented for a person; compact for a program (and indenting makes json use its
-    # pure-Python encoder: a second for a 20,000-member result).
-    indent = 2 if console.is_terminal else None
-    console.file.write(json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell that starts like a formula; a quote makes it text.
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def tally_csv(path: Path, r: TallyResult) -> None:
-    """The members table as CSV, formula-leading cells neutralised."""
-    fields = ["id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(fields)
-        for line in r.lines:
-            row = _member_json(line)
-            w.writerow([_csv_cell(row[k]) for k in fields])
 
 
 # --- review / status ---------------------------------------------------------------

@@ -88,7 +88,10 @@ class ImapSource:
         return MailServerError(f"{self._where()}: {what}: {cause}")
 
     def _connect_once(self) -> IMAPClient:
-        context = self._ssl_context or ssl.create_default_context()
+        # Loading the CA store costs ~50 ms: only where TLS is used.
+        context = None
+        if self.security != "none":
+            context = self._ssl_context or ssl.create_default_context()
         client = IMAPClient(
             self.host,
             self.port,
@@ -98,6 +101,7 @@ class ImapSource:
         )
         try:
             if self.security == "starttls":
+                assert context is not None
                 client.starttls(context)
             client.login(self.username, self._password)
             # Aware datetimes from INTERNALDATE, not naive local time.

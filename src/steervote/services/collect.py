@@ -18,14 +18,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from steervote.adapters.source import Fetched, MailSource
 from steervote.adapters.store import NewMessage, SeenMessage, Store
-from steervote.core.inbound import EVIDENCE_LIMIT, OWN_TEXT_LIMIT, Analysis, analyse
 from steervote.core.match import Directory, Matched
 from steervote.core.records import Disposition
-from steervote.core.reply import Kind
 from steervote.core.vote import Vote
+
+if TYPE_CHECKING:
+    from steervote.core.inbound import Analysis
 
 POOL_THRESHOLD = 400  # messages in one batch before a process pool pays for itself
 
@@ -92,6 +94,8 @@ def _init_worker(directory: Directory) -> None:
 
 
 def _analyse_chunk(chunk: list[tuple[bytes | None, int, int]]) -> list[Analysis]:
+    from steervote.core.inbound import analyse
+
     assert _directory is not None
     return [analyse(raw, uid, size, _directory) for raw, uid, size in chunk]
 
@@ -99,6 +103,10 @@ def _analyse_chunk(chunk: list[tuple[bytes | None, int, int]]) -> list[Analysis]
 def _analysed(
     batches: Iterator[list[Fetched]], directory: Directory, workers: int | None
 ) -> Iterator[tuple[list[Fetched], list[Analysis]]]:
+    # Imported here: reading votes compiles many patterns, which a run with no new mail
+    # should not pay for.
+    from steervote.core.inbound import analyse
+
     first = next(batches, None)
     if first is None:
         return
@@ -183,6 +191,8 @@ def _record(
     *,
     vote: Vote | None = None,
 ) -> NewMessage:
+    from steervote.core.inbound import EVIDENCE_LIMIT, OWN_TEXT_LIMIT
+
     tie = a.tie
     matched = tie if isinstance(tie, Matched) else None
     reading = a.reading
@@ -216,6 +226,9 @@ def _decide(
     same_id: list[SeenMessage],
     same_bytes: bool,
 ) -> NewMessage:
+    from steervote.core.inbound import OWN_TEXT_LIMIT
+    from steervote.core.reply import Kind
+
     ignored = Disposition.IGNORED
     if a.tie is None:
         return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read")
