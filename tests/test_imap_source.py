@@ -185,3 +185,14 @@ def test_raw_fetch_replies_are_read_in_both_server_orders() -> None:
     assert _literals(uid_after) == {7: b"abc"}
     assert _literals([(b"1 (BODY[] {3}", b"abc"), b")"]) is None  # no UID: not understood
     assert _literals([(b"1 (UID 7 RFC822 {3}", b"abc"), b")"]) is None
+
+
+def test_internaldate_is_read_without_the_locale() -> None:
+    from datetime import UTC, datetime
+
+    from steervote.adapters.imap import _internaldate
+
+    assert _internaldate(b"27-Nov-2026 06:14:54 +0100") == datetime(
+        2026, 11, 27, 5, 14, 54, tzinfo=UTC
+    )
+    assert _internaldate(b" 4-Jan-2017 10:15:00 -0000") == datetime(2017, 1, 4, 10, 15, tzinfo=UTC)

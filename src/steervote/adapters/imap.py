@@ -7,7 +7,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -174,11 +174,7 @@ class ImapSource:
     ) -> Iterator[list[Fetched]]:
         meta: dict[int, Any] = {}
         for start in range(0, len(uids), _UIDS_PER_COMMAND):
-            meta.update(
-                client.fetch(
-                    uids[start : start + _UIDS_PER_COMMAND], ["RFC822.SIZE", "INTERNALDATE"]
-                )
-            )
+            meta.update(_sizes_and_dates(client, uids[start : start + _UIDS_PER_COMMAND]))
         # Messages expunged since the SEARCH are gone from the folder: nothing to read.
         present = [uid for uid in uids if uid in meta]
         group: list[int] = []
@@ -222,6 +218,60 @@ class ImapSource:
 
 
 _UID_IN = re.compile(rb"\bUID (\d+)")
+_META = re.compile(
+    rb"^\d+ \((?=.*\bUID (?P<uid>\d+))(?=.*\bRFC822\.SIZE (?P<size>\d+))"
+    rb'(?=.*\bINTERNALDATE "(?P<date>[^"]+)")'
+)
+
+
+def _sizes_and_dates(client: IMAPClient, uids: list[int]) -> dict[int, Any]:
+    """RFC822.SIZE and INTERNALDATE of these messages, as imapclient would give them.
+
+    Read through imaplib, like the bodies; a reply of another shape goes to imapclient.
+    """
+    imap = getattr(client, "_imap", None)
+    if imap is not None:
+        status, data = imap.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE INTERNALDATE)")
+        found: dict[int, Any] = {}
+        for line in data if status == "OK" else [None]:
+            m = _META.match(line) if isinstance(line, bytes) else None
+            if m is None:
+                break
+            try:
+                date = _internaldate(m["date"])
+            except ValueError:
+                break
+            found[int(m["uid"])] = {b"RFC822.SIZE": int(m["size"]), b"INTERNALDATE": date}
+        else:
+            return found
+    return dict(client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"]))
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_DATE_TIME = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+
+
+def _internaldate(value: bytes) -> datetime:
+    """RFC 3501 date-time ("27-Nov-2026 06:14:54 +0000"), whatever the process locale."""
+    m = _DATE_TIME.fullmatch(value.decode("ascii").strip())
+    if m is None or m[2].title() not in _MONTHS:
+        raise ValueError(f"unreadable INTERNALDATE {value!r}")
+    offset = timedelta(hours=int(m[8]), minutes=int(m[9])) * (1 if m[7] == "+" else -1)
+    local = datetime(
+        int(m[3]),
+        _MONTHS[m[2].title()],
+        int(m[1]),
+        int(m[4]),
+        int(m[5]),
+        int(m[6]),
+        tzinfo=timezone(offset),
+    )
+    return local.astimezone(UTC)
 
 
 def _bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes]:
