@@ -87,3 +87,31 @@ def test_generated_multipart_bodies(lines: list[tuple[str, str]], eol: str) -> N
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_after_a_multipart_header(body: bytes) -> None:
     same(b"Content-Type: multipart/alternative; boundary=b\n\n" + body)
+
+
+_HEADER = st.sampled_from(
+    [
+        "From: a@x",
+        "From a@x Mon Jan  1 00:00:00 2024",
+        "Subject: hi",
+        " continued",
+        "\tcontinued",
+        "X-Weird:",
+        ":empty name",
+        "no colon here",
+        "Content-Type: multipart/mixed; boundary=b",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Type: message/rfc822",
+        "",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.tuples(_HEADER, _EOL), max_size=8),
+    st.lists(st.tuples(_LINE, _EOL), max_size=12),
+)
+def test_generated_header_blocks(head: list[tuple[str, str]], body: list[tuple[str, str]]) -> None:
+    text = "".join(a + b for a, b in head) + "".join(a + b for a, b in body)
+    same(text.encode("utf-8", "surrogateescape"))

@@ -26,6 +26,7 @@ _LINES = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _EOL = re.compile(r"(\r\n|\r|\n)\Z")
 _MAX_DEPTH = 8
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")  # the feed parser's headerRE
 
 
 class _Irregular(Exception):
@@ -34,7 +35,8 @@ class _Irregular(Exception):
 
 def parse_bytes(raw: bytes) -> Message:
     """The message as email.message_from_bytes(raw) would give it."""
-    msg = _BYTES_HEADERS.parsebytes(raw)
+    # As BytesParser does: bytes that are not ASCII become surrogate escapes.
+    msg = _headers_and_body(raw.decode("ascii", "surrogateescape"))
     maintype = msg.get_content_maintype()
     if maintype == "message":
         return email.message_from_bytes(raw)
@@ -89,6 +91,38 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+def _headers_and_body(text: str) -> Message:
+    """Headers parsed by the stdlib; the body taken as the text after them, unread.
+
+    The feed parser, even for headers only, reads every body line through its line
+    reader and joins them again. Where the header block is plain (one kind of line
+    break, every line a header or a continuation, ended by an empty line), the body it
+    would keep is exactly the text after that empty line. Anything else: the stdlib.
+    """
+    crlf = text.find("\r\n\r\n")
+    lf = text.find("\n\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        eol, end = "\r\n", crlf
+    elif lf >= 0:
+        eol, end = "\n", lf
+    else:
+        return _HEADERS.parsestr(text, headersonly=True)
+    head = text[:end]
+    lines = head.split(eol)
+    bare = head.replace("\r\n", "") if eol == "\r\n" else head
+    plain = bool(head) and "\r" not in bare and ("\n" not in bare or eol == "\n")
+    if (
+        not plain
+        or lines[0][:1] in (" ", "\t")
+        or any(not _HEADER_LINE.match(line) or line.startswith("From ") for line in lines)
+    ):
+        return _HEADERS.parsestr(text, headersonly=True)
+    split = end + 2 * len(eol)
+    msg = _HEADERS.parsestr(text[:split], headersonly=True)
+    msg.set_payload(text[split:])
+    return msg
+
+
 def _boundary_kind(line: str, separator: str) -> str | None:
     if not line.startswith(separator):
         return None
@@ -104,7 +138,7 @@ def _boundary_kind(line: str, separator: str) -> str | None:
 def _part(text: str, depth: int) -> Message:
     # RFC 2046: the line break before a boundary belongs to the boundary.
     text = _EOL.sub("", text)
-    part = _HEADERS.parsestr(text)
+    part = _headers_and_body(text)
     maintype = part.get_content_maintype()
     if maintype == "message":
         return email.message_from_string(text)
