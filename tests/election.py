@@ -64,6 +64,13 @@ class Election:
         out, err = self.capsys.readouterr()
         return Run(code, out, err)
 
+    def edit_motion(self, old: str, new: str) -> None:
+        """Change one line of the example motion before it is proposed."""
+        path = self.root / "motions" / "new-constitution.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
     def propose(self, motion: str = "motions/new-constitution.yaml") -> None:
         run = self.cli("propose", motion, "--yes")
         assert run.code == 0, run.err

@@ -25,7 +25,7 @@ MEMBERS = [
 
 
 @pytest.fixture
-def election(
+def fresh_election(
     tmp_path: Path,
     smtp_server: SmtpServer,
     dovecot: DovecotServer,
@@ -34,10 +34,18 @@ def election(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Election:
-    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
-    e.propose()
-    assert len(e.ballots) == 12
-    return e
+    """The example motion wired to the test servers, not yet proposed."""
+    return make_election(
+        tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch
+    )
+
+
+@pytest.fixture
+def election(fresh_election: Election) -> Election:
+    """The example motion, proposed: every member's ballot is in `ballots`."""
+    fresh_election.propose()
+    assert len(fresh_election.ballots) == 12
+    return fresh_election
 
 
 def member(result: dict[str, Any], email: str) -> dict[str, Any]:
@@ -94,20 +102,11 @@ def test_latest_reply_stands(election: Election) -> None:
     assert result["counts"]["for"] == 0 and result["counts"]["against"] == 1
 
 
-def test_receipt_after_the_deadline_is_late_and_changes_nothing(
-    tmp_path: Path,
-    smtp_server: SmtpServer,
-    dovecot: DovecotServer,
-    imap_user: str,
-    database_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_receipt_after_the_deadline_is_late_and_changes_nothing(fresh_election: Election) -> None:
     # Dovecot will not take an INTERNALDATE in the future, so the deadline comes first.
-    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
+    e = fresh_election
     closes = datetime.now(UTC) + timedelta(seconds=3)
-    path = tmp_path / "motions" / "new-constitution.yaml"
-    path.write_text(path.read_text().replace("closes: 7d", f"closes: {closes.isoformat()}"))
+    e.edit_motion("closes: 7d", f"closes: {closes.isoformat()}")
     e.propose()
     e.reply(MEMBERS[0], "For")
     time.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()) + 1.1)
@@ -234,19 +233,10 @@ def test_csv_neutralises_formulas(election: Election, tmp_path: Path) -> None:
 
 
 def test_spoofed_from_without_token_under_require_token_goes_to_review(
-    tmp_path: Path,
-    smtp_server: SmtpServer,
-    dovecot: DovecotServer,
-    imap_user: str,
-    database_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fresh_election: Election,
 ) -> None:
-    e = make_election(tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch)
-    path = tmp_path / "motions" / "new-constitution.yaml"
-    text = path.read_text()
-    assert "require_token: false" in text
-    path.write_text(text.replace("require_token: false", "require_token: true"))
+    e = fresh_election
+    e.edit_motion("require_token: false", "require_token: true")
     e.propose()
     from election import reply_to
 
