@@ -140,3 +140,15 @@ def test_reused_message_id_with_other_content_goes_to_review(store: Store) -> No
     collecting.collect(ListSource([*raws, forged]), store, now=lambda: NOW, max_size=100_000)
     line = report(store, "m", now=NOW + timedelta(hours=1)).result.lines[0]
     assert line.status.value == "needs_review" and "Message-ID reused" in line.note
+
+
+def test_nul_in_headers_and_text_is_recorded_and_still_a_duplicate(store: Store) -> None:
+    raw = (
+        replies()[0].replace(b"<r0@x.example>", b"<r0\x00@x.example>").replace(b"For.", b"For.\x00")
+    )
+    first = collecting.collect(ListSource([raw]), store, now=lambda: NOW, max_size=100_000)
+    assert first.recorded == 1
+    resent = raw.replace(b"Subject:", b"X-Resent: yes\nSubject:")
+    collecting.collect(ListSource([raw, resent]), store, now=lambda: NOW, max_size=100_000)
+    reasons = [i.reason for i in store.ignored("m")]
+    assert any("same Message-ID, sender and text" in r for r in reasons)

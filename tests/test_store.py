@@ -142,3 +142,30 @@ def test_replacing_a_motion_is_refused_once_a_ballot_went_out(store: Store) -> N
 def test_reopening_runs_no_migration_twice(database_url: str) -> None:
     Store(database_url).close()
     Store(database_url).close()
+
+
+def test_mail_text_with_nul_characters_is_recorded(store: Store) -> None:
+    # PostgreSQL text cannot hold NUL; hostile mail must not be able to stop a tally.
+    msg = NewMessage(
+        uid=1,
+        message_id="<n\x00@x>",
+        sha256="h",
+        sender="A\x00 <ann@x.example>",
+        subject="Re:\x00 x",
+        size=10,
+        received_at=NOW,
+        received_from="internaldate",
+        disposition=Disposition.VOTE,
+        reason="r\x00",
+        motion_id="budget",
+        member_id="ann",
+        how="token",
+        vote=Vote.FOR,
+        evidence="For\x00.",
+        own_text="For\x00.",
+    )
+    store.record_batch("imap://u@h/INBOX", 1, 1, [msg], NOW)
+    (r,) = store.received("budget")
+    assert r.evidence == "For\ufffd." and "\x00" not in r.sender + r.message_id
+    by_id, _ = store.seen(["<n\x00@x>"], ["h"])
+    assert list(by_id) == ["<n\ufffd@x>"]

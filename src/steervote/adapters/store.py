@@ -472,7 +472,7 @@ class Store:
         self, message_ids: Iterable[str], hashes: Iterable[str]
     ) -> tuple[dict[str, list[SeenMessage]], dict[str, set[tuple[str, int]]]]:
         """Recorded messages by Message-ID, and where (mailbox, UIDVALIDITY) each hash was seen."""
-        ids = sorted(set(message_ids))
+        ids = sorted({_text(i) for i in message_ids})
         wanted = sorted(set(hashes))
         by_id: dict[str, list[SeenMessage]] = {}
         known: dict[str, set[tuple[str, int]]] = {}
@@ -506,6 +506,7 @@ class Store:
         recorded = _db_time(now)
         with self._session() as s:
             if messages:
+                # Text from mail is stored as read, but for NUL, which PostgreSQL refuses.
                 s.execute(
                     MessageRow.__table__.insert(),  # type: ignore[attr-defined]
                     [
@@ -513,10 +514,10 @@ class Store:
                             "mailbox": mailbox,
                             "uidvalidity": uidvalidity,
                             "uid": m.uid,
-                            "message_id": m.message_id,
+                            "message_id": _text(m.message_id),
                             "sha256": m.sha256,
-                            "sender": m.sender,
-                            "subject": m.subject,
+                            "sender": _text(m.sender),
+                            "subject": _text(m.subject),
                             "size": m.size,
                             "received_at": _db_time(m.received_at),
                             "received_from": m.received_from,
@@ -525,9 +526,9 @@ class Store:
                             "how": m.how,
                             "disposition": m.disposition.value,
                             "vote": m.vote.value if m.vote else None,
-                            "evidence": m.evidence,
-                            "own_text": m.own_text,
-                            "reason": m.reason,
+                            "evidence": _text(m.evidence),
+                            "own_text": _text(m.own_text),
+                            "reason": _text(m.reason),
                             "recorded_at": recorded,
                         }
                         for m in messages
@@ -657,6 +658,10 @@ class Store:
                 )
                 for r in rows
             ]
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -7,7 +7,7 @@ message, only the values the store and the tally need.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 
 from steervote.core.ballot import subject_tag
@@ -36,7 +36,12 @@ class Analysis:
 def header_text(msg: Message, name: str) -> str:
     """A header decoded from RFC 2047 (as it stands when it cannot be decoded), bounded."""
     value = msg.get(name)
-    return "" if value is None else decode_words(str(value))[:HEADER_LIMIT]
+    return "" if value is None else _no_nul(decode_words(str(value))[:HEADER_LIMIT])
+
+
+def _no_nul(text: str) -> str:
+    # NUL cannot be stored (PostgreSQL) and must not split one key into two.
+    return text.replace("\x00", "\ufffd")
 
 
 def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Analysis:
@@ -48,7 +53,7 @@ def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Ana
     sha = hashlib.sha256(raw).hexdigest()
     message_id = header_text(msg, "Message-ID")
     sender = header_text(msg, "From")
-    subject = decoded_subject(msg)[:HEADER_LIMIT]
+    subject = _no_nul(decoded_subject(msg)[:HEADER_LIMIT])
     tie = match(msg, directory)
     if not isinstance(tie, Matched):
         return Analysis(sha, message_id, sender, subject, tie, None)
@@ -56,4 +61,8 @@ def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Ana
     reading = read_reply(
         msg, ballot_subject=f"{subject_tag(tie.motion_id)} {title}", motion_title=title
     )
+    if "\x00" in reading.own_text or "\x00" in reading.evidence:
+        reading = replace(
+            reading, own_text=_no_nul(reading.own_text), evidence=_no_nul(reading.evidence)
+        )
     return Analysis(sha, message_id, sender, subject, tie, reading)
