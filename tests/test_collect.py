@@ -152,3 +152,19 @@ def test_nul_in_headers_and_text_is_recorded_and_still_a_duplicate(store: Store)
     collecting.collect(ListSource([raw, resent]), store, now=lambda: NOW, max_size=100_000)
     reasons = [i.reason for i in store.ignored("m")]
     assert any("same Message-ID, sender and text" in r for r in reasons)
+
+
+def test_raw_eight_bit_headers_are_recorded(store: Store) -> None:
+    raw = (
+        replies()[0]
+        .replace(b"Re: [m] Approve it", b"Re: [m] Approve it \xff\xfe caf\xe9")
+        .replace(b"<r0@x.example>", b"<r0\xe9@x.example>")
+        .replace(b"From: m0@x.example", b"From: J\xf6rg <m0@x.example>")
+        .replace(b"For.", b"For. Gr\xfc\xdfe \xff")
+    )
+    result = collecting.collect(ListSource([raw]), store, now=lambda: NOW, max_size=100_000)
+    assert result.recorded == 1 and result.votes == 1
+    (r,) = store.received("m")
+    r.sender.encode("utf-8")  # no lone surrogates reached the store
+    r.message_id.encode("utf-8")
+    r.own_text.encode("utf-8")
