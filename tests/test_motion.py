@@ -851,3 +851,9 @@ def test_a_member_written_as_text(tmp_path: Path) -> None:
         f"{tmp_path}/committees/board.yaml:3: members[1]: write a member as name: and email: "
         "fields, not as text 'Ada Lovelace <ada@example.org>'"
     )
+
+
+def test_every_latin_1_letter_has_an_id() -> None:
+    # Found by hypothesis: the micro sign decomposes to Greek mu, leaving no slug.
+    letters = [chr(c) for c in range(256) if chr(c).isalpha()]
+    assert [c for c in letters if not is_slug(slugify(c))] == []

@@ -11,6 +11,7 @@ SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _LETTERS = str.maketrans(
     {
         "ß": "ss",
+        "µ": "mu",  # the micro sign, a Latin-1 letter that decomposes to Greek mu
         "ẞ": "ss",
         "æ": "ae",
         "Æ": "ae",
