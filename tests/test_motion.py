@@ -268,17 +268,18 @@ def test_twenty_thousand_members_load_fast(tmp_path: Path) -> None:
     committee = "name: Momentum\ntimezone: Europe/London\nmembers_csv: members.csv\n"
     write(tmp_path, committee=committee, files={"committees/members.csv": "\n".join(rows) + "\n"})
 
-    started = time.perf_counter()
+    started = time.process_time()
     motion = load_motion(
         write(tmp_path, edit(MOTION, "ada-lovelace", "ada-lovelace-0"), committee), now=NOW
     )
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
-    print(f"20,000 members loaded in {elapsed:.3f} s")
+    print(f"20,000 members loaded in {elapsed:.3f} s of CPU")
     assert motion.electorate == 20_000
     assert motion.member("chloe-oster-34").email == "member34@example.org"
     assert motion.member("bucher-obrien-17").aliases == ("m17@home.example",)
-    assert elapsed < 5  # Aim: < 1 s; loose here so a slow CI machine does not fail it.
+    # Aim: < 1 s. CPU time with a loose bound: it catches a quadratic load, not a busy machine.
+    assert elapsed < 10
 
 
 # Invalid motions: each with its whole message. {m} is the motion file, {c} the committee file.

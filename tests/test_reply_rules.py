@@ -431,15 +431,16 @@ def test_malformed_mime_is_a_review_or_a_reading_never_an_exception(
 def test_a_five_megabyte_body_is_bounded_and_fast() -> None:
     body = "FOR\n\n" + ("lorem ipsum dolor " * 60 + "\n") * 4800
     assert len(body) > 5_000_000
-    start = time.perf_counter()
+    # CPU time with loose bounds: they catch quadratic work on hostile input, not a busy CI.
+    start = time.process_time()
     reading = read_reply(message(body))
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 10
     assert reading.kind is Kind.NEEDS_REVIEW  # too large to read whole: never guessed
     assert len(reading.own_text) <= 2000
-    start = time.perf_counter()
+    start = time.process_time()
     read_reply(message("<p>" + "<div>x" * 200_000, content_type="text/html"))
     read_reply(message("a" * 3_000_000 + "\nOn x wrote:\n"))
-    assert time.perf_counter() - start < 4.0
+    assert time.process_time() - start < 20
 
 
 # --- Properties ------------------------------------------------------------------------------

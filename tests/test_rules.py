@@ -345,7 +345,8 @@ def test_a_casting_ruling_without_a_casting_vote_is_refused() -> None:
 
 
 def test_large_electorates_are_decided_by_arithmetic() -> None:
-    started = time.perf_counter()
+    # CPU time, with a bound no arithmetic misses and no enumeration of 10**9 meets.
+    started = time.process_time()
     for threshold in Threshold:
         decide(
             Counts(300_000, 200_000, 1),
@@ -355,7 +356,7 @@ def test_large_electorates_are_decided_by_arithmetic() -> None:
             final=False,
             casting_vote=CastingVote.CHAIR,
         )
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 2
 
 
 # --- exhaustive: every small case against the brute force ------------------------------
