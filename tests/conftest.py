@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from servers import (
     Certificate,
@@ -22,6 +23,14 @@ from servers import (
     start_postgres,
     start_smtp,
 )
+
+# No per-example deadline: a busy machine must not turn a slow example into a failure.
+# pytest on its own explores new examples on every run (that is how bugs are found);
+# scripts/test, which CI runs, uses HYPOTHESIS_PROFILE=ci: a fixed set, so a landing never
+# depends on luck.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)
