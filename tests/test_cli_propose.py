@@ -138,7 +138,10 @@ def test_without_yes_and_without_a_terminal_it_refuses_and_says_to_pass_yes(
     assert run.code == 2
     assert run.err.count("\n") == 1 and "pass --yes" in run.err
     assert not (isolated / "mail").exists()
-    assert ballots(store_url) == {}
+    if store_url.startswith("sqlite"):
+        assert not (isolated / "steervote.db").exists()  # not even an empty database
+    else:
+        assert ballots(store_url) == {}
 
 
 def test_ballots_through_smtp_configured_in_steervote_toml(

@@ -221,7 +221,10 @@ def propose(
     where = (
         f"local outbox {settings.outbox}" if settings.smtp is None else f"SMTP {settings.smtp!r}"
     )
-    store = None if dry_run and not _db_exists(settings) else _store(settings)
+    # A run that will only show the plan (a dry run, or no terminal to confirm on and
+    # no --yes) must not create a database either.
+    only_shows = dry_run or (not yes and not sys.stdin.isatty())
+    store = None if only_shows and not _db_exists(settings) else _store(settings)
     plan = service.plan(
         motion, store, addressing, closes_spec=_closes_spec(motion_file), now=_now()
     )
