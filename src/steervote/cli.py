@@ -7,6 +7,7 @@ them, so `steervote --help` starts fast.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from steervote.adapters.source import MailSource
     from steervote.adapters.store import Store
-    from steervote.config import Settings
+    from steervote.config import ServerSettings, Settings
     from steervote.core.records import BallotRecord
     from steervote.services.propose import Transport
 
@@ -105,32 +106,21 @@ def _store(settings: Settings) -> Store:
     return Store(settings.database_url)
 
 
-def _password(server: object) -> str | None:
+def _password(server: ServerSettings) -> str | None:
     from steervote.adapters.secrets import resolve_password
-    from steervote.config import ServerSettings
-
-    assert isinstance(server, ServerSettings)
-    import os
 
     return resolve_password(server.password_env, server.password_command, os.environ)
 
 
-def _transport(settings: Settings) -> tuple[Transport, str]:
+def _transport(settings: Settings) -> Transport:
     if settings.smtp is None:
         from steervote.adapters.local import MaildirOutbox
 
-        return MaildirOutbox(settings.outbox), f"local outbox {settings.outbox}"
+        return MaildirOutbox(settings.outbox)
     from steervote.adapters.smtp import SmtpTransport
 
     s = settings.smtp
-    transport = SmtpTransport(
-        s.host,
-        s.port,
-        s.security,
-        s.username,
-        _password(s),
-    )
-    return transport, f"SMTP {s!r}"
+    return SmtpTransport(s.host, s.port, s.security, s.username, _password(s))
 
 
 def _source(settings: Settings, spec: str | None) -> MailSource:
@@ -252,7 +242,7 @@ def propose(
         if not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
             raise typer.Exit(ExitCode.FAILED)
     assert store is not None
-    transport, _ = _transport(settings)
+    transport = _transport(settings)
     with _progress(len(plan.to_send)) as advance, closing(transport):
         result = service.propose(
             plan, store, transport, addressing, now=_now, progress=lambda _: advance()
