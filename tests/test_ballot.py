@@ -137,8 +137,8 @@ def test_the_press_renders_exactly_what_compose_builds(motion: Motion) -> None:
     import email
     from email import policy
 
-    from steervote.core.ballot import BallotPress
     from steervote.core.motion import Observer
+    from steervote.core.press import BallotPress
 
     papers = read_attachments(motion)
     press = BallotPress(motion, PLUS, papers, NOW)

@@ -21,7 +21,6 @@ from steervote.adapters.store import RecordedMotion, Store
 from steervote.core.ballot import (
     Addressing,
     Attachment,
-    BallotPress,
     ballot_message_id,
     compose_ballot,
     compose_copy,
@@ -30,6 +29,7 @@ from steervote.core.ballot import (
     new_token,
 )
 from steervote.core.motion import Member, Motion, Observer
+from steervote.core.press import BallotPress
 from steervote.core.records import BallotRecord, BallotStatus
 from steervote.errors import InvalidInput, MailServerError, MotionChanged, MotionInvalid
 
