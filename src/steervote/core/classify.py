@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from steervote.core import review_cues as cues
 from steervote.core import votewords as w
 from steervote.core.vote import Vote
 
@@ -89,105 +90,8 @@ _CLAUSE_WORDS = tuple(
 )
 _SPACED_DASH = re.compile(r" -+(?= |$)| / ")
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
-_COURTESY = re.compile(
-    r" (?:even if|as if|let me know if|if you(?: need| have| want| require| would like|'d like)"
-    r"|if anyone|if needed|if necessary|if that helps|if i can help)\b"
-)
-_CONDITION_IN_SENTENCE = re.compile(
-    r" (?:if|wenn|falls es|si (?=[a-z])|se (?:il|la|lo|le|gli|è|sarà|non|o|a|os|as|for|forem"
-    r"|tiver|houver|não))\b"
-)
-_SARCASM_EMOJI = re.compile("[🙄😒🙃😏🤦🤡]")
 _WORD_CHARACTER = re.compile(r"[^\W_]")
 _OR_SPLIT = re.compile(r"\s+")
-_QUESTION_TOPICS = w.words(
-    "version draft clause attachment attached amendment amended motion text vote voting ballot "
-    "quorum deadline wording copy document"
-)
-
-# Each: what a secretary is told, and the pattern (on a prepared sentence: see _prepare).
-_BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "sarcasm marker",
-        re.compile(
-            r" oh,? (?:yes|yeah|great|sure|wonderful|brilliant|joy|good|goody)\b"
-            r"| yeah,? right\b| (?:exactly|just) what (?:we|this group|the group|everyone)"
-            r"(?: really)? needs?\b| what (?:this|the|our) (?:\w+ ){0,2}(?:really )?needs? is\b"
-            r"| because that(?:'s| has| will)? (?:worked|work|going to work|gone) so well\b"
-            r"| /s\b| what could (?:possibly )?go wrong\b| slow clap\b"
-        ),
-    ),
-    (
-        "proxy or deputy",
-        re.compile(
-            r" on my behalf\b| my (?:deputy|proxy|substitute|alternate|stand-in)\b| by proxy\b"
-            r"| as (?:my )?proxy\b| vote for me\b| in my (?:place|stead)\b"
-            r"| in meinem namen\b| en mon nom\b| en mi nombre\b| namens mij\b"
-        ),
-    ),
-    (
-        "a vote on something else",
-        re.compile(
-            r" (?:amended|revised|updated|different|other|another|alternative|newer|earlier"
-            r"|previous|older|later) (?:version|draft|text|motion|wording)\b"
-            r"| not the (?:one|version|draft|text|document)(?: (?:that was|that's|which is))?"
-            r" (?:attached|circulated|sent)\b| not this (?:version|draft|one)\b"
-        ),
-    ),
-    (
-        "not voted yet",
-        re.compile(
-            r" (?:will|\w+'ll|shall|going to|gonna) (?:vote|decide|reply|respond|confirm|come back"
-            r"|get back)\b[^.!?\n]{0,60}\b(?:after|once|when|later|tomorrow|next|soon|before"
-            r"|until|by)\b"
-            r"| before (?:i|we) (?:vote|commit|decide|cast)\b| before voting\b"
-            r"| haven't (?:yet )?(?:decided|voted|read)\b| not yet (?:decided|voted)\b"
-            r"| undecided\b| still (?:deciding|thinking|considering|undecided)\b"
-            r"| not sure\b| unsure\b"
-            r"| need (?:more )?time\b| get back to you\b| come back to you\b"
-            r"| let you know\b"
-        ),
-    ),
-    (
-        "asks the chair",
-        re.compile(
-            r" (?:can|could|would|will) you (?:please )?(?:clarify|confirm|explain|check|resend)"
-            r"\b| please (?:clarify|explain|resend|re-send)\b| clarification\b"
-            r"| (?:can't|cannot|can not|couldn't|could not|unable to|not able to) (?:open|read"
-            r"|access|find|see|download|view)\b| re-?send\b"
-            r"| (?:haven't|have not|didn't|did not|never) (?:got|get|received|receive|seen|see)\b"
-        ),
-    ),
-    (
-        "vote withdrawn",
-        re.compile(
-            r" (?:withdraw\w*|retract\w*|cancel\w*|rescind\w*) (?:my |the )?(?:vote|reply)\b"
-            r"| (?:disregard|ignore) my vote\b"
-        ),
-    ),
-    (
-        "leaves the choice to the chair",
-        re.compile(
-            r" your call\b| up to you\b| leave it (?:up )?to you\b| as you see fit\b"
-            r"| whichever you\b| you decide\b| chair's discretion\b"
-        ),
-    ),
-    (
-        "refers to someone else's view",
-        re.compile(r" same as (?!before|last)\w+| ditto\b| i'm with (?!you)\w+"),
-    ),
-    (
-        "conditional",
-        re.compile(
-            r" (?:provided|providing|subject to|as long as|so long as|on condition|conditional"
-            r"|conditionally|only if|unless|assuming|on the understanding|vorausgesetzt"
-            r"|sofern|unter der bedingung|es sei denn|à condition|pourvu que|sous réserve"
-            r"|à moins que|siempre que|siempre y cuando|con tal de que|a menos que"
-            r"|op voorwaarde|mits|tenzij|purché|a condizione|a patto che|a meno che"
-            r"|desde que|contanto que|a não ser que)\b"
-        ),
-    ),
-)
 
 
 def normalize(text: str) -> str:
@@ -206,12 +110,12 @@ def classify(
         return NOTHING
     if _WORD_CHARACTER.search(text) is None:
         return Verdict(None, text.strip()[:200], "only emoji or symbols, no vote words", True)
-    emoji = next((s for s in sentences if _SARCASM_EMOJI.search(s)), None)
+    emoji = next((s for s in sentences if cues.SARCASM_EMOJI.search(s)), None)
     if emoji is not None:
         return _review("sarcasm marker (emoji)", emoji)
     phrases = [normalize(p) for p in neutral_phrases if p.strip()]
     normalized = [_prepare(s, phrases) for s in sentences]
-    for label, pattern in _BLOCKERS:
+    for label, pattern in cues.BLOCKERS:
         for original, prepared in zip(sentences, normalized, strict=True):
             if pattern.search(prepared):
                 return _review(label, original)
@@ -240,7 +144,7 @@ def _prepare(sentence: str, phrases: list[str]) -> str:
     if " n" in text:
         text = w.NUMBER_ABBREVIATION.sub(" number ", text)
         text = w.NEUTRAL.sub(" ok", text)
-    return _COURTESY.sub(" ", text) if "if" in text else text
+    return cues.COURTESY.sub(" ", text) if "if" in text else text
 
 
 def _clauses(prepared: str) -> list[str]:
@@ -314,7 +218,7 @@ def _mentions(index: int, original: str, prepared: str, topics: frozenset[str]) 
     )
     conditional = (
         any(t in prepared for t in ("if", "wenn", "falls", "si ", "se "))
-        and _CONDITION_IN_SENTENCE.search(prepared) is not None
+        and cues.CONDITION_IN_SENTENCE.search(prepared) is not None
     )
     sentence_words = _TOKEN.findall(prepared)
     bare_answer_only = len(sentence_words) > 5 and not (w.VOTE_CONTEXT & set(sentence_words))
@@ -451,7 +355,7 @@ def _decide(sentences: list[str], normalized: list[str], mentions: list[_Mention
             return _review("a question, no vote", questions[0])
         return NOTHING
     for question in questions:
-        if set(_TOKEN.findall(normalize(question))) & _QUESTION_TOPICS:
+        if set(_TOKEN.findall(normalize(question))) & cues.QUESTION_TOPICS:
             return _review("asks about the motion", question)
     last = firm[-1]
     if len({m.vote for m in firm}) > 1 and not _changed_to(last, normalized, firm):
