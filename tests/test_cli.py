@@ -102,3 +102,20 @@ def test_demo_runs_the_whole_flow_with_no_server(tmp_path: Path) -> None:
         "majority of members needs 7 of 12 for"
     ) in run.stdout
     assert "1 awaiting review" in run.stdout
+
+
+def test_unreachable_imap_server_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "steervote.toml").write_text(
+        f'[imap]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nusername = "v"\n'
+        'password_command = "echo secret-pw"\n'
+    )
+    run = steervote("tally", cwd=tmp_path)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0]
+    assert "secret-pw" not in run.stderr + run.stdout
