@@ -456,10 +456,14 @@ class Store:
             ).all():
                 assert token is not None
                 tokens[token] = (motion_id, recipient)
-            for row in s.exec(select(MemberRow)).all():
-                book = members[row.motion_id]
-                for address in (row.email, *json.loads(row.aliases)):
-                    book[address.lower()] = row.member_id
+            m = MemberRow.__table__  # type: ignore[attr-defined]
+            rows = s.execute(sa_select(m.c.motion_id, m.c.member_id, m.c.email, m.c.aliases))
+            for motion_id, member_id, email, aliases in rows:
+                book = members[motion_id]
+                book[email.lower()] = member_id
+                if aliases != "[]":
+                    for address in json.loads(aliases):
+                        book[address.lower()] = member_id
         return Directory(tokens, members, require, titles, closes)
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
