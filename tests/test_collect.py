@@ -168,3 +168,21 @@ def test_raw_eight_bit_headers_are_recorded(store: Store) -> None:
     r.sender.encode("utf-8")  # no lone surrogates reached the store
     r.message_id.encode("utf-8")
     r.own_text.encode("utf-8")
+
+
+def test_same_message_id_and_text_but_another_subject_is_not_a_duplicate(store: Store) -> None:
+    # Subject-only votes have the same (empty) text: the subject is content too.
+    def subject_vote(word: str) -> bytes:
+        msg = EmailMessage()
+        msg["From"] = "m0@x.example"
+        msg["To"] = f"votes+{token(0)}@v.example"
+        msg["Subject"] = f"Re: [m] Approve it - {word}"
+        msg["Message-ID"] = "<same@x.example>"
+        msg.set_content("")
+        return msg.as_bytes()
+
+    raws = [subject_vote("YES"), subject_vote("NO")]
+    collecting.collect(ListSource(raws), store, now=lambda: NOW, max_size=100_000)
+    assert not any("duplicate" in i.reason for i in store.ignored("m"))
+    line = report(store, "m", now=NOW + timedelta(hours=1)).result.lines[0]
+    assert line.status.value == "needs_review" and line.vote is None

@@ -187,14 +187,11 @@ class NewMessage:
 
 @dataclass(frozen=True, slots=True)
 class SeenMessage:
-    """What the store already holds under a Message-ID (for duplicate checks)."""
+    """What a recorded message said, for telling a re-delivery from a reused Message-ID."""
 
-    ref: int
-    sha256: str
     sender: str
+    subject: str
     own_text: str
-    motion_id: str | None
-    member_id: str | None
 
 
 # --- helpers ------------------------------------------------------------------
@@ -484,9 +481,7 @@ class Store:
             for chunk in _chunks(ids, 500):
                 for r in s.exec(select(MessageRow).where(col(MessageRow.message_id).in_(chunk))):
                     by_id.setdefault(r.message_id, []).append(
-                        SeenMessage(
-                            r.id or 0, r.sha256, r.sender, r.own_text, r.motion_id, r.member_id
-                        )
+                        SeenMessage(r.sender, r.subject, r.own_text)
                     )
             for chunk in _chunks(wanted, 500):
                 rows = s.exec(

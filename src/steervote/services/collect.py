@@ -177,7 +177,7 @@ def _decide_batch(
         seen_hashes.setdefault(a.sha256, set()).add((mailbox, uidvalidity))
         if a.message_id:
             seen_ids.setdefault(a.message_id, []).append(
-                SeenMessage(0, a.sha256, a.sender, record.own_text, None, None)
+                SeenMessage(a.sender, a.subject, record.own_text)
             )
     return out, skipped
 
@@ -240,8 +240,10 @@ def _decide(
     assert reading is not None
     if reading.kind is Kind.NOT_A_VOTE:
         return _record(f, a, now, ignored, reading.reason)
-    own = reading.own_text[:OWN_TEXT_LIMIT]
-    if any(e.sender == a.sender and e.own_text == own for e in same_id):
+    # The same message delivered again (other transport headers, same words). The subject
+    # is part of the words: a vote may be written there alone.
+    words = (a.sender, a.subject, reading.own_text[:OWN_TEXT_LIMIT])
+    if any((e.sender, e.subject, e.own_text) == words for e in same_id):
         return _record(f, a, now, ignored, "duplicate: same Message-ID, sender and text")
     review = a.tie.review
     if same_id and review is None:
