@@ -11,8 +11,6 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
-import yaml
-
 from servers import SmtpServer, start_smtp
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "motions"
@@ -60,11 +58,6 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
     path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def closes_spec(path: Path) -> str:
-    """The motion file's `closes:` as written, as the CLI passes it to the service."""
-    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["closes"])
 
 
 def parse(raw: bytes) -> EmailMessage:

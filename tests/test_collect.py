@@ -101,7 +101,7 @@ def store(database_url: str) -> Store:
         )
         for i in range(N)
     ]
-    s.record_motion(motion(), digest="d", closes_spec="1d", ballots=ballots, now=NOW)
+    s.record_motion(motion(), digest="d", ballots=ballots, now=NOW)
     return s
 
 

@@ -100,6 +100,7 @@ def test_example_motion_loads() -> None:
     assert motion.quorum == 7
     assert motion.closes == NOW + timedelta(days=7)
     assert motion.closes.tzinfo is UTC
+    assert motion.closes_spec == "7d"  # as written: propose keeps the first run's deadline
     assert motion.proposer == "jon-lansman"
     assert motion.casting_vote is CastingVote.NONE
     assert motion.require_token is False

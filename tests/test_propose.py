@@ -25,7 +25,6 @@ from propose_kit import (
     SENDER,
     SUBJECT,
     CrashableServers,
-    closes_spec,
     copy_example,
     edit,
     plain_text,
@@ -72,7 +71,7 @@ def run(
 ) -> ProposeResult:
     """What `steervote propose --yes` does, with the clock fixed."""
     motion = load_motion(motion_file, now=now)
-    the_plan = plan(motion, store, ADDRESSING, closes_spec=closes_spec(motion_file), now=now)
+    the_plan = plan(motion, store, ADDRESSING, now=now)
     # Not `with`: that connects at once, and a server that is down must reach propose().
     with closing(SmtpTransport(server.host, server.port, "none", timeout=5)) as smtp:
         return propose(the_plan, store, smtp, ADDRESSING, now=lambda: now, progress=progress)

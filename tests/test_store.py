@@ -33,6 +33,7 @@ MOTION = Motion(
     closes=NOW + timedelta(days=3),
     authority="SO 7.3",
     attachments=(Path("papers/a.pdf"),),
+    closes_spec="3d",
 )
 
 
@@ -68,7 +69,7 @@ def ballots() -> list[BallotRecord]:
 @pytest.fixture
 def store(database_url: str) -> Store:
     s = Store(database_url)
-    s.record_motion(MOTION, digest="d1", closes_spec="3d", ballots=ballots(), now=NOW)
+    s.record_motion(MOTION, digest="d1", ballots=ballots(), now=NOW)
     return s
 
 
@@ -77,7 +78,7 @@ def test_motion_round_trip_keeps_every_field_and_aware_times(store: Store) -> No
     assert recorded is not None
     assert recorded.motion == MOTION
     assert recorded.motion.closes.tzinfo is not None
-    assert recorded.digest == "d1" and recorded.closes_spec == "3d"
+    assert recorded.digest == "d1" and recorded.motion.closes_spec == "3d"
     assert store.motion_ids() == ["budget"]
     assert store.recorded_motion("other") is None
 
@@ -132,11 +133,11 @@ def test_rulings_round_trip(store: Store) -> None:
 
 
 def test_replacing_a_motion_is_refused_once_a_ballot_went_out(store: Store) -> None:
-    store.record_motion(MOTION, digest="d2", closes_spec="3d", ballots=ballots()[:1], now=NOW)
+    store.record_motion(MOTION, digest="d2", ballots=ballots()[:1], now=NOW)
     assert len(store.ballots("budget")) == 1
     store.mark_ballot("budget", "ann", BallotStatus.SENT, "", NOW)
     with pytest.raises(Exception, match="already sent"):
-        store.record_motion(MOTION, digest="d3", closes_spec="3d", ballots=ballots(), now=NOW)
+        store.record_motion(MOTION, digest="d3", ballots=ballots(), now=NOW)
 
 
 def test_reopening_runs_no_migration_twice(database_url: str) -> None:

@@ -156,16 +156,6 @@ def _source(settings: Settings, spec: str | None) -> MailSource:
     raise InvalidInput(f"--source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
 
 
-def _closes_spec(path: Path) -> str:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return ""
-    return str(data.get("closes", "")) if isinstance(data, dict) else ""
-
-
 # --- commands ---------------------------------------------------------------------
 
 
@@ -215,9 +205,7 @@ def propose(
     # no --yes) must not create a database either.
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
     store = None if only_shows and not _db_exists(settings) else _store(settings)
-    plan = service.plan(
-        motion, store, addressing, closes_spec=_closes_spec(motion_file), now=_now()
-    )
+    plan = service.plan(motion, store, addressing, now=_now())
     render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
     _consoles.out.print(
         f"Transport: {where}\nTo send: {len(plan.to_send)} "

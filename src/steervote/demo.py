@@ -69,7 +69,7 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     store = Store(settings.database_url)
-    plan = proposing.plan(motion, store, addressing, closes_spec="7d", now=now)
+    plan = proposing.plan(motion, store, addressing, now=now)
     with MaildirOutbox(settings.outbox) as outbox:
         result = proposing.propose(plan, store, outbox, addressing, now=lambda: now)
     render.ballots(console, result.ballots)

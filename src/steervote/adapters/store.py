@@ -159,7 +159,6 @@ class RecordedMotion:
 
     motion: Motion
     digest: str
-    closes_spec: str
     recorded_at: datetime
 
 
@@ -296,7 +295,6 @@ class Store:
             return RecordedMotion(
                 _motion_from_rows(row, members),
                 row.digest,
-                row.closes_spec,
                 _aware(row.recorded_at),
             )
 
@@ -310,7 +308,6 @@ class Store:
         motion: Motion,
         *,
         digest: str,
-        closes_spec: str,
         ballots: Sequence[BallotRecord],
         now: datetime,
     ) -> None:
@@ -342,7 +339,7 @@ class Store:
                     threshold=motion.threshold.value,
                     quorum=motion.quorum,
                     closes=_db_time(motion.closes),
-                    closes_spec=closes_spec,
+                    closes_spec=motion.closes_spec,
                     require_token=motion.require_token,
                     authority=motion.authority,
                     casting_vote=motion.casting_vote.value,
@@ -710,4 +707,5 @@ def _motion_from_rows(row: MotionRow, members: Sequence[Any]) -> Motion:
         casting_vote=CastingVote(row.casting_vote),
         attachments=tuple(Path(p) for p in json.loads(row.attachments)),
         links=tuple(json.loads(row.links)),
+        closes_spec=row.closes_spec,
     )

@@ -77,6 +77,8 @@ class Motion:
     attachments: tuple[Path, ...] = ()
     links: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False)
+    # `closes` as written: a duration ("7d") counts from when the motion was first proposed.
+    closes_spec: str = field(default="", compare=False)
 
     @property
     def electorate(self) -> int:

@@ -76,6 +76,7 @@ def load_motion(path: Path, *, now: datetime) -> Motion:
         attachments=_attachments(fields),
         links=_links(fields),
         source=path,
+        closes_spec=str(fields.get("closes")).strip(),
     )
 
 

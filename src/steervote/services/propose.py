@@ -28,6 +28,7 @@ from steervote.core.ballot import (
     motion_digest,
     new_token,
 )
+from steervote.core.deadline import parse_duration
 from steervote.core.motion import Member, Motion, Observer
 from steervote.core.press import BallotPress
 from steervote.core.records import BallotRecord, BallotStatus
@@ -68,7 +69,6 @@ class Plan:
     to_send: tuple[BallotRecord, ...]  # ballots and copies not yet sent
     already_sent: int
     digest: str
-    closes_spec: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,6 @@ def plan(
     store: Store | None,
     addressing: Addressing,
     *,
-    closes_spec: str,
     now: datetime,
 ) -> Plan:
     """Check the motion against what was recorded; say what a run would send. Writes nothing.
@@ -113,7 +112,8 @@ def plan(
     """
     attachments = read_attachments(motion)
     recorded = store.recorded_motion(motion.id) if store is not None else None
-    if recorded is not None and _relative(closes_spec) and closes_spec == recorded.closes_spec:
+    spec = motion.closes_spec
+    if recorded is not None and parse_duration(spec) and spec == recorded.motion.closes_spec:
         # "closes: 7d" means 7 days from when the motion was first proposed, not from now.
         motion = replace(motion, closes=recorded.motion.closes)
     digest = motion_digest(motion, attachments)
@@ -124,7 +124,7 @@ def plan(
         if recorded is not None and sent:
             raise MotionChanged(_changed(motion, recorded, len(sent)))
         fresh = tuple(_new_ballots(motion, addressing))
-        return Plan(motion, fp, attachments, False, fresh, 0, digest, closes_spec)
+        return Plan(motion, fp, attachments, False, fresh, 0, digest)
     assert store is not None
     ballots = store.ballots(motion.id)
     todo = tuple(b for b in ballots if b.status is not BallotStatus.SENT)
@@ -145,12 +145,7 @@ def plan(
         todo,
         len(ballots) - len(todo),
         digest,
-        closes_spec,
     )
-
-
-def _relative(spec: str) -> bool:
-    return bool(spec) and spec.strip()[-1:].lower() in {"m", "h", "d", "w"}
 
 
 def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
@@ -243,7 +238,6 @@ def propose(
         store.record_motion(
             motion,
             digest=the_plan.digest,
-            closes_spec=the_plan.closes_spec,
             ballots=the_plan.to_send,
             now=now(),
         )
