@@ -21,6 +21,8 @@ from steervote import __version__
 from steervote.errors import ExitCode, InvalidInput, SteervoteError
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from rich.console import Console
 
     from steervote.adapters.source import MailSource
@@ -165,12 +167,11 @@ def validate(
 ) -> None:
     """Check a motion file and its committee; print a summary. Writes nothing."""
     from steervote import render
-    from steervote.core.motion_file import load_motion
-
-    motion = load_motion(motion_file, now=_now())
     from steervote.core.ballot import fingerprint
+    from steervote.core.motion_file import load_motion
     from steervote.services.propose import read_attachments
 
+    motion = load_motion(motion_file, now=_now())
     render.motion_summary(_consoles.out, motion, fingerprint(motion, read_attachments(motion)))
     _consoles.out.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
 
@@ -190,6 +191,7 @@ def propose(
     ballots went out is refused. Exit 0 when all ballots are sent, 1 when any failed.
     """
     from steervote import render
+    from steervote.adapters.store import store_exists
     from steervote.core.ballot import Addressing, compose_ballot, new_token
     from steervote.core.motion_file import load_motion
     from steervote.services import propose as service
@@ -204,7 +206,7 @@ def propose(
     # A run that will only show the plan (a dry run, or no terminal to confirm on and
     # no --yes) must not create a database either.
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
-    store = None if only_shows and not _db_exists(settings) else _store(settings)
+    store = None if only_shows and not store_exists(settings.database_url) else _store(settings)
     plan = service.plan(motion, store, addressing, now=_now())
     render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
     _consoles.out.print(
@@ -275,30 +277,7 @@ def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int = 
     return ", ".join(shown) + more
 
 
-def _db_exists(settings: Settings) -> bool:
-    """Whether the store has been created; a dry run must not create it (it writes nothing)."""
-    url = settings.database_url
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).exists()
-    # A server database exists before we do: look for our schema without creating it.
-    import sqlalchemy
-
-    try:
-        engine = sqlalchemy.create_engine(url)
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError):
-        return True  # Opening the store reports the bad URL as a one-line error.
-    try:
-        return sqlalchemy.inspect(engine).has_table("schema_version")
-    except sqlalchemy.exc.SQLAlchemyError:
-        return True  # Likewise for a server that cannot be reached.
-    finally:
-        engine.dispose()
-
-
-def _ballot_preview(msg: object) -> str:
-    from email.message import EmailMessage
-
-    assert isinstance(msg, EmailMessage)
+def _ballot_preview(msg: EmailMessage) -> str:
     head = "\n".join(f"{k}: {v}" for k, v in msg.items())
     body = msg.get_body(("plain",))
     text = body.get_content() if body is not None else ""

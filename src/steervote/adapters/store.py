@@ -233,6 +233,28 @@ def redact_url(url: str) -> str:
         return "<unparseable database url>"
 
 
+def store_exists(url: str) -> bool:
+    """Whether the store at this URL was created; finding out creates nothing.
+
+    A URL or server that cannot be reached counts as existing: opening the store then
+    reports it in one line.
+    """
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    from sqlalchemy import inspect
+
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ValueError, ImportError):
+        return True
+    try:
+        return inspect(engine).has_table("schema_version")
+    except SQLAlchemyError:
+        return True
+    finally:
+        engine.dispose()
+
+
 # --- the store ----------------------------------------------------------------
 
 
