@@ -67,7 +67,7 @@ def collect(
     if first is None:  # Nothing new: do not load the directory of every ballot.
         return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0)
     directory = store.directory()
-    for batch, analyses in _analysed(_chain(first, batches), directory, workers):
+    for batch, analyses in _analysed(first, batches, directory, workers):
         read += len(batch)
         records, skipped = _decide_batch(
             batch, analyses, source.key, uidvalidity, store, directory, now()
@@ -101,33 +101,39 @@ def _analyse_chunk(chunk: list[tuple[bytes | None, int, int]]) -> list[Analysis]
 
 
 def _analysed(
-    batches: Iterator[list[Fetched]], directory: Directory, workers: int | None
+    first: list[Fetched],
+    rest: Iterator[list[Fetched]],
+    directory: Directory,
+    workers: int | None,
 ) -> Iterator[tuple[list[Fetched], list[Analysis]]]:
     # Imported here: reading votes compiles many patterns, which a run with no new mail
     # should not pay for.
     from steervote.core.inbound import analyse
 
-    first = next(batches, None)
-    if first is None:
-        return
     cores = workers if workers is not None else (os.cpu_count() or 1)
     if cores <= 1 or len(first) < POOL_THRESHOLD:
-        for batch in _chain(first, batches):
+        for batch in _chain(first, rest):
             yield batch, [analyse(f.raw, f.uid, f.size, directory) for f in batch]
         return
     # fork: workers start at once and inherit the code; they touch no socket or database.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(cores, context, _init_worker, (directory,)) as pool:
         pending: deque[tuple[list[Fetched], list[Future[list[Analysis]]]]] = deque()
-        for batch in _chain(first, batches):
-            pending.append((batch, _submit(pool, batch, cores)))
+        for batch in _chain(first, rest):
+            # The bytes go to the workers; keep only what deciding needs while they work.
+            pending.append((_stripped(batch), _submit(pool, batch, cores)))
             # At most two batches in flight: bounded memory, and the pool never waits.
             if len(pending) > 1:
-                done, futures = pending.popleft()
-                yield _stripped(done), [a for f in futures for a in f.result()]
+                yield _result(pending.popleft())
         while pending:
-            done, futures = pending.popleft()
-            yield _stripped(done), [a for f in futures for a in f.result()]
+            yield _result(pending.popleft())
+
+
+def _result(
+    item: tuple[list[Fetched], list[Future[list[Analysis]]]],
+) -> tuple[list[Fetched], list[Analysis]]:
+    batch, futures = item
+    return batch, [a for f in futures for a in f.result()]
 
 
 def _submit(
@@ -139,7 +145,6 @@ def _submit(
 
 
 def _stripped(batch: list[Fetched]) -> list[Fetched]:
-    # The bytes went to the workers; do not keep a second copy while the next batch waits.
     return [Fetched(f.uid, None, f.size, f.received_at, f.received_from) for f in batch]
 
 
