@@ -186,3 +186,26 @@ def test_same_message_id_and_text_but_another_subject_is_not_a_duplicate(store: 
     assert not any("duplicate" in i.reason for i in store.ignored("m"))
     line = report(store, "m", now=NOW + timedelta(hours=1)).result.lines[0]
     assert line.status.value == "needs_review" and line.vote is None
+
+
+def test_review_shows_each_member_their_own_words_when_replies_lack_message_ids(
+    store: Store,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from steervote import render
+
+    raws = []
+    for i, words in ((0, "Yes, if clause 9 goes."), (1, "Maybe, ask me later?")):
+        raw = replies()[i].replace(f"Message-ID: <r{i}@x.example>\n".encode(), b"")
+        raws.append(raw.replace(VOTES[i % len(VOTES)].encode(), words.encode()))
+    collecting.collect(ListSource(raws), store, now=lambda: NOW, max_size=100_000)
+    r = report(store, "m", now=NOW + timedelta(hours=1))
+    out = io.StringIO()
+    render.review(Console(file=out, width=200), r.result, r.replies)
+    text = out.getvalue()
+    first, second = text.index("M 0 (m0)"), text.index("M 1 (m1)")
+    assert "clause 9" in text[first:second] and "ask me later" not in text[first:second]
+    assert "ask me later" in text[second:]

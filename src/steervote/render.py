@@ -185,10 +185,11 @@ def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> Non
         console.print(f"Nothing awaits review on {r.motion.id}.")
         return
     tz = r.motion.committee.timezone
-    by_ref = {x.message_id: x for x in replies}
+    # By the store's own reference: a Message-ID may be missing or repeated.
+    by_ref = {x.ref: x for x in replies}
     for line in waiting:
         console.rule(Text(f"{line.member.name} ({line.member.id})"))
-        reply = by_ref.get(line.message_id or "")
+        reply = by_ref.get(line.ref) if line.ref is not None else None
         console.print(Text(f"received {_local(line.received_at, tz)} via {line.how}"))
         console.print(Text("why: ") + safe(line.note, 400))
         if reply is not None:

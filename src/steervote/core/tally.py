@@ -42,6 +42,7 @@ class MemberLine:
     how: str | None  # token | subject+sender | ruling
     note: str  # why this status, in words a secretary can check
     replies: int  # replies recorded from this member (the audit trail)
+    ref: int | None = None  # the recorded message this line stands on (Message-IDs repeat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ def _line(
                 last.how,
                 "received after the deadline; not counted",
                 len(replies),
+                last.ref,
             )
         return MemberLine(member, Status.NOT_VOTED, None, None, None, None, None, "", 0)
     last = timely[-1]
@@ -144,6 +146,7 @@ def _line(
             last.how,
             note,
             len(replies),
+            last.ref,
         )
     earlier = [r for r in timely[:-1] if r.disposition is Disposition.VOTE and r.vote]
     note = last.reason
@@ -169,6 +172,7 @@ def _review(member: Member, last: Received, note: str, replies: list[Received]) 
         last.how,
         note,
         len(replies),
+        last.ref,
     )
 
 
@@ -185,4 +189,5 @@ def _ruled(member: Member, ruling: Ruling, timely: list[Received], n: int) -> Me
         "ruling",
         note,
         n,
+        last.ref if last else None,
     )
