@@ -194,6 +194,7 @@ def propose(
     from steervote.adapters.store import store_exists
     from steervote.core.ballot import Addressing, compose_ballot, new_token
     from steervote.core.motion_file import load_motion
+    from steervote.core.records import BallotStatus
     from steervote.services import propose as service
 
     settings = _settings(ctx)
@@ -238,10 +239,10 @@ def propose(
             plan, store, transport, addressing, now=_now, progress=lambda _: advance()
         )
     render.ballots(_consoles.out, result.ballots)
-    failed = [x for x in result.ballots if x.status.value == "failed"]
+    failed = [x for x in result.ballots if x.status is BallotStatus.FAILED]
     _consoles.out.print(
         f"Sent now: {result.sent_now}; failed: {len(failed)}; "
-        f"pending: {sum(x.status.value == 'pending' for x in result.ballots)}"
+        f"pending: {sum(x.status is BallotStatus.PENDING for x in result.ballots)}"
     )
     if result.error:
         _consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)

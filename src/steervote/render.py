@@ -103,7 +103,7 @@ def result_line(r: TallyResult) -> str:
     """The outcome in one line a chair can read aloud."""
     c, o, n = r.counts, r.outcome, r.motion.electorate
     abst = "abstention" if c.abstain == 1 else "abstentions"
-    state = "final" if r.closed else ("decided" if o.decided else "pending")
+    state = _state(r)
     tie = " (a tie)" if o.tie else ""
     line = (
         f"{o.result.value.upper().replace('_', ' ')}{tie} — {c.for_} for, {c.against} against, "
@@ -113,6 +113,10 @@ def result_line(r: TallyResult) -> str:
     if r.needs_review:
         line += f"; {r.needs_review} awaiting review"
     return line
+
+
+def _state(r: TallyResult) -> str:
+    return "final" if r.closed else ("decided" if r.outcome.decided else "pending")
 
 
 def rule_needs(motion: Motion) -> str:
@@ -212,7 +216,7 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
         t.add_column(col)
     for r in results:
         c = r.counts
-        state = "final" if r.closed else ("decided" if r.outcome.decided else "pending")
+        state = _state(r)
         t.add_row(
             Text(r.motion.id),
             _local(r.motion.closes, r.motion.committee.timezone),
