@@ -209,3 +209,22 @@ def test_review_shows_each_member_their_own_words_when_replies_lack_message_ids(
     first, second = text.index("M 0 (m0)"), text.index("M 1 (m1)")
     assert "clause 9" in text[first:second] and "ask me later" not in text[first:second]
     assert "ask me later" in text[second:]
+
+
+def test_a_vote_dated_only_by_its_sender_is_reviewed_once_the_motion_has_closed(
+    store: Store,
+) -> None:
+    # A Date header is the sender's word: it cannot show a vote arrived in time.
+    class DateHeaderSource(ListSource):
+        def batches(
+            self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
+        ) -> Iterator[list[Fetched]]:
+            for batch in super().batches(after_uid=after_uid, batch_size=batch_size):
+                yield [Fetched(f.uid, f.raw, f.size, NOW, "date-header") for f in batch]
+
+    after_close = NOW + timedelta(days=2)
+    collecting.collect(
+        DateHeaderSource(replies()[:1]), store, now=lambda: after_close, max_size=100_000
+    )
+    line = report(store, "m", now=after_close).result.lines[0]
+    assert line.status.value == "needs_review" and "Date header" in line.note

@@ -29,6 +29,10 @@ from steervote.core.vote import Vote
 if TYPE_CHECKING:
     from steervote.core.inbound import Analysis
 
+_UNPROVEN_TIMES = {
+    "unknown": "receipt time unknown",
+    "date-header": "receipt time only from the sender's Date header",
+}
 POOL_THRESHOLD = 400  # messages in one batch before a process pool pays for itself
 
 
@@ -254,10 +258,12 @@ def _decide(
     if same_id and review is None:
         # A forged Message-ID must not be able to suppress a real vote: keep it, ask.
         review = "Message-ID reused with different content: forged or re-sent?"
-    if review is None and f.received_from == "unknown":
+    if review is None and f.received_from in _UNPROVEN_TIMES:
+        # Only the receiving side can show a vote arrived in time; after the deadline,
+        # a time we do not know or the sender's own Date header is for a person to judge.
         closes = directory.closes.get(a.tie.motion_id)
         if closes is not None and now > closes:
-            review = "receipt time unknown and the motion has closed: late?"
+            review = f"{_UNPROVEN_TIMES[f.received_from]} and the motion has closed: late?"
     if review is not None:
         said = f"; reads as {reading.vote.value.upper()}" if reading.vote else ""
         return _record(f, a, now, Disposition.NEEDS_REVIEW, review + said)
