@@ -85,7 +85,9 @@ def read_corpus_file(name: str, ballot: str) -> Reading:
         ballot_text=text,
     )
     title = subject.split("] ", 1)[1]
-    return read_reply(email.message_from_bytes(raw), ballot_subject=subject, motion_title=title)
+    return read_reply(
+        email.message_from_bytes(raw), ballot_subject=subject, motion_title=title, ballot_text=text
+    )
 
 
 @pytest.mark.parametrize("ballot", sorted(BALLOTS))

@@ -6,10 +6,12 @@ structure that shows it. A human reply never carries these markers, so a match h
 
 from __future__ import annotations
 
+import functools
 import re
 from email.message import Message
 
 from steervote.core.mime import content_type
+from steervote.core.reading.lexicon import languages, normalize
 
 _AUTO_HEADERS = (
     "x-autoreply",
@@ -179,3 +181,35 @@ def _calendar_reply(msg: Message) -> bool | None:
             return True
         found = False
     return found
+
+
+@functools.cache
+def _automated_phrases() -> re.Pattern[str]:
+    phrases = {p for language in languages().values() for p in language.automated}
+    body = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(f"(?:^| )(?:{body})(?= |$)")
+
+
+@functools.cache
+def _absence_subjects() -> tuple[str, ...]:
+    found = {p for language in languages().values() for p in language.out_of_office}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def automated_reason(text: str, subject: str) -> str | None:
+    """Why a message without machine headers reads as machine-written, or None.
+
+    Helpdesk acknowledgements ("Your request (#48213) has been received"), challenge-response
+    filters and out-of-office replies sent without RFC 3834 headers are recognised by their
+    subject and the start of their text, in every language of `reading/languages/`. The caller
+    still checks that no member's words are in it: automated-looking mail holding a vote goes
+    to review, never silently ignored.
+    """
+    low_subject = normalize(subject)
+    for start in _absence_subjects():
+        if low_subject.startswith(start):
+            return f'out-of-office subject: "{subject[:80]}"'
+    found = _automated_phrases().search(normalize(text[:4000]))
+    if found is not None:
+        return f'automated text: "{found.group().strip()}"'
+    return None

@@ -74,10 +74,11 @@ def ballot_message_id(motion_id: str, token: str, addressing: Addressing) -> str
 
 def fingerprint(motion: Motion, attachments: Sequence[Attachment] = ()) -> str:
     """Short hash of text, papers, electorate, rule and deadline: proves what was voted on."""
-    return _format_fingerprint(motion_digest(motion, attachments))
+    return format_fingerprint(motion_digest(motion, attachments))
 
 
-def _format_fingerprint(digest: str) -> str:
+def format_fingerprint(digest: str) -> str:
+    """The short form of a motion digest printed on ballots (`3f9a-c2d1-77b0`)."""
     return "-".join(digest[i : i + 4] for i in range(0, 12, 4))
 
 

@@ -105,25 +105,25 @@ def classify(
     """Read the vote in `text` (the member's own words, or what is left of a Subject)."""
     if len(text) > MAX_TEXT:
         return Verdict(None, "", f"long reply ({len(text)} characters): read it", True)
-    sentences = _sentences(text)
-    if not sentences:
+    found = sentences(text)
+    if not found:
         return NOTHING
     if _WORD_CHARACTER.search(text) is None:
         return Verdict(None, text.strip()[:200], "only emoji or symbols, no vote words", True)
-    emoji = next((s for s in sentences if cues.SARCASM_EMOJI.search(s)), None)
+    emoji = next((s for s in found if cues.SARCASM_EMOJI.search(s)), None)
     if emoji is not None:
         return _review("sarcasm marker (emoji)", emoji)
     phrases = [normalize(p) for p in neutral_phrases if p.strip()]
-    normalized = [_prepare(s, phrases) for s in sentences]
+    normalized = [_prepare(s, phrases) for s in found]
     for label, pattern in cues.BLOCKERS:
-        for original, prepared in zip(sentences, normalized, strict=True):
+        for original, prepared in zip(found, normalized, strict=True):
             if pattern.search(prepared):
                 return _review(label, original)
     topics = w.MOTION_WORDS | {t for t in topic_words if len(t) > 3}
     mentions: list[_Mention] = []
-    for index, (original, prepared) in enumerate(zip(sentences, normalized, strict=True)):
+    for index, (original, prepared) in enumerate(zip(found, normalized, strict=True)):
         mentions.extend(_mentions(index, original, prepared, topics))
-    return _decide(sentences, normalized, mentions)
+    return _decide(found, normalized, mentions)
 
 
 def _review(label: str, sentence: str) -> Verdict:
@@ -159,7 +159,7 @@ def _clauses(prepared: str) -> list[str]:
     return [" " + _trim(part) for part in text.split("\x00")]
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
     """Sentences of the text: paragraphs, lines that are not wrapped prose, then punctuation."""
     units: list[str] = []
     for paragraph in re.split(r"\n[ \t]*\n", text):

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import re
 
+from steervote.core.reading import shapes
+from steervote.core.reading.account import capitalised, courtesy_only
+from steervote.core.reading.known import INSTRUCTIONS, KnownText
+from steervote.core.reading.lexicon import normalize, vote_phrases
 from steervote.core.votewords import words
 
 _SEPARATOR_WORDS = re.compile(
@@ -153,9 +157,14 @@ _VOTEISH = words(
 )
 
 
-def own_text(text: str, *, limit: int = 100_000) -> str:
-    """The member's own lines of a decoded body, in order, without quoted or boilerplate text."""
-    lines = text.split("\n")
+def own_text(text: str, *, limit: int = 100_000, known: KnownText = INSTRUCTIONS) -> str:
+    """The member's own lines of a decoded body, in order, without quoted or boilerplate text.
+
+    `known` is the text of the ballot replied to: wherever a reply quotes it, under any quote
+    prefix or none, those lines are quoted text.
+    """
+    lines = shapes.without_bidi(text).split("\n")
+    quoted = _quoted_lines(lines, known)
     own: list[str] = []
     size = 0
     in_signature = False
@@ -164,7 +173,7 @@ def own_text(text: str, *, limit: int = 100_000) -> str:
     while i < n:
         raw = lines[i]
         line = raw.strip()
-        if line.startswith(">"):
+        if quoted[i]:
             in_signature = skip_paragraph = False  # text below a quote is the member's again
             i += 1
             continue
@@ -174,13 +183,13 @@ def own_text(text: str, *, limit: int = 100_000) -> str:
             own.append("")
             i += 1
             continue
-        if _is_separator(line, low) or _is_header_block(lines, i):
+        if _boundary(lines, i, line, low):
             break
         consumed, strong = _attribution(lines, i)
         if consumed:
             after = _next_nonblank(lines, i + consumed)
-            if after < n and lines[after].lstrip().startswith(">"):
-                i = after
+            if after < n and shapes.quote_prefix(lines[after]):
+                i = after  # a prefixed quote follows: text below it is the member's again
                 continue
             if strong:
                 break  # an unprefixed quote (or nothing) follows
@@ -188,17 +197,17 @@ def own_text(text: str, *, limit: int = 100_000) -> str:
             i += 1
             continue
         if in_signature:
-            if not low.startswith(("ps", "p.s")):
+            if not low.startswith(("ps", "p.s")) and normalize(line) not in vote_phrases():
                 i += 1
                 continue
-            in_signature = False
+            in_signature = False  # a PS, or a vote written below the signature
         if raw.rstrip("\n") in ("-- ", "--", "—") or low.startswith(_DISCLAIMER_STARTS):
             in_signature = True
-        elif low.startswith(_FOOTER_STARTS) and len(line) < 160:
+        elif (low.startswith(_FOOTER_STARTS) and len(line) < 160) or shapes.is_footer(line):
             pass
         elif low.startswith(_BANNER_STARTS):
             skip_paragraph = True
-        elif size and _is_signoff(low):
+        elif size and (_is_signoff(low) or _is_courtesy_line(line)):
             in_signature = True
         else:
             own.append(line)
@@ -207,6 +216,98 @@ def own_text(text: str, *, limit: int = 100_000) -> str:
                 break
         i += 1
     return _tidy(own)
+
+
+def _boundary(lines: list[str], i: int, line: str, low: str) -> bool:
+    """Does an unprefixed quoted message start at line i (a rule, a header block, an inline
+    attribution)?"""
+    return (
+        _is_separator(line, low)
+        or shapes.separator(line)
+        or _is_header_block(lines, i)
+        or shapes.header_block(lines, i)
+        or shapes.inline_attribution(line) >= 0
+    )
+
+
+def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40) -> str:
+    """The words of the message quoted right below the member's text, unless it is the ballot.
+
+    "" when the nearest quoted message is the ballot itself (or nothing is quoted). Used to
+    see that a bare "Yes" answers a question quoted above the ballot, not the ballot.
+    """
+    lines = shapes.without_bidi(text).split("\n")
+    quoted = _quoted_lines(lines, known)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if quoted[i]
+            or (line.strip() and _boundary(lines, i, line.strip(), line.strip().lower()))
+            or _attribution(lines, i)[1]
+        ),
+        len(lines),
+    )
+    rest = lines[start:]
+    if any(line.strip() and not quoted[start + j] for j, line in enumerate(rest)) and any(
+        quoted[start:]
+    ):
+        return ""  # an inline or bottom reply: each answer stands under what it answers
+    found: list[str] = []
+    for line in rest[:200]:
+        bare = shapes.unprefixed(line)
+        if not bare:
+            continue
+        if known.proves(bare) or known.proves(line):
+            break  # the ballot: what was collected above it is the nearest quote
+        if (
+            shapes.separator(bare)
+            or shapes.attribution_shape(bare)
+            or shapes.label_line(bare)
+            or _attribution_strength(bare)
+        ):
+            if found:
+                break  # the start of an older quoted message
+            continue
+        found.append(bare)
+        if len(found) >= limit:
+            break
+    return "\n".join(found)
+
+
+def _quoted_lines(lines: list[str], known: KnownText) -> list[bool]:
+    """Which lines are quoted: a quote prefix, or a run of the ballot's own words.
+
+    A short line of ballot words ("HOW TO VOTE") is quoted only beside a line that proves it.
+    """
+    proven = [known.proves(line) for line in lines]
+    quoted = [shapes.quote_prefix(line) or proof for line, proof in zip(lines, proven, strict=True)]
+    if not any(proven):
+        return quoted
+    for _ in range(2):
+        for i, line in enumerate(lines):
+            # One word ("For.") is never taken for the ballot's: it may be the member's vote.
+            if quoted[i] or len(line.split()) < 2 or not known.holds(line):
+                continue
+            before = _nonblank(lines, i, -1)
+            after = _nonblank(lines, i, 1)
+            if (before is not None and proven[before]) or (after is not None and proven[after]):
+                quoted[i] = proven[i] = True
+    return quoted
+
+
+def _nonblank(lines: list[str], i: int, step: int) -> int | None:
+    j = i + step
+    while 0 <= j < len(lines):
+        if lines[j].strip():
+            return j
+        j += step
+    return None
+
+
+def _is_courtesy_line(line: str) -> bool:
+    """A line of greetings, thanks or a sign-off in any language steervote reads."""
+    return len(line) <= 60 and courtesy_only(normalize(line), guests=capitalised(line))
 
 
 def _tidy(lines: list[str]) -> str:
@@ -280,8 +381,10 @@ def _attribution(lines: list[str], i: int) -> tuple[int, bool]:
 def _attribution_strength(text: str) -> int:
     """2: certainly an attribution; 1: only if a quote follows; 0: not one."""
     low = text.lower()
-    if not low.endswith(":") or _ATTRIBUTION_VERB.search(low) is None:
-        return 0
+    if not low.endswith(":"):
+        return shapes.attribution_shape(text)
+    if _ATTRIBUTION_VERB.search(low) is None and not shapes.attribution_verb(low):
+        return shapes.attribution_shape(text)
     dated = "@" in low or any(ch.isdigit() for ch in low)
     if _NOTES_ATTRIBUTION.search(low) or (dated and low.startswith(_ATTRIBUTION_LEAD)):
         return 2

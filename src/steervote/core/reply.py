@@ -8,15 +8,21 @@ Messages come parsed with the default compat32 policy; nothing here raises on ba
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import parseaddr
 from enum import StrEnum
 
 from steervote.core import quote
-from steervote.core.autoreply import machine_reason
-from steervote.core.classify import NOTHING, Verdict, classify, normalize
+from steervote.core.autoreply import automated_reason, machine_reason
+from steervote.core.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.mime import decode_words, raw_headers, read_body
+from steervote.core.reading.account import account
+from steervote.core.reading.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
+from steervote.core.reading.lexicon import normalize as normalized
+from steervote.core.reading.lexicon import vote_phrases
 from steervote.core.vote import Vote
 
 OWN_TEXT_LIMIT = 2_000
@@ -75,24 +81,39 @@ def own_text(msg: Message) -> str:
 
 
 def read_reply(
-    msg: Message, *, ballot_subject: str | None = None, motion_title: str | None = None
+    msg: Message,
+    *,
+    ballot_subject: str | None = None,
+    motion_title: str | None = None,
+    ballot_text: str | None = None,
 ) -> Reading:
-    """Classify a reply: auto-reply → NOT_A_VOTE; otherwise extract own text and read the vote."""
+    """Classify a reply: auto-reply → NOT_A_VOTE; otherwise extract own text and read the vote.
+
+    `ballot_text` is the text of the ballot replied to (`core.ballot.ballot_text`): wherever the
+    reply quotes it, it is quoted text. A vote is read only when every sentence of the member's
+    own text is accounted for (`reading.account`); otherwise NEEDS_REVIEW with the reason.
+    """
     try:
-        return _read(msg, ballot_subject, motion_title)
+        return _read(msg, ballot_subject, motion_title, ballot_text)
     except Exception as exc:  # the last guard: hostile mail becomes a review, never a crash
         return Reading(
             Kind.NEEDS_REVIEW, None, "", "", f"could not read the message ({type(exc).__name__})"
         )
 
 
-def _read(msg: Message, ballot_subject: str | None, motion_title: str | None) -> Reading:
+def _read(
+    msg: Message, ballot_subject: str | None, motion_title: str | None, ballot_text: str | None
+) -> Reading:
     headers = raw_headers(msg)
     subject = decode_words(headers.get("subject", ""))
     machine = machine_reason(msg, headers, subject)
     body = read_body(msg)
-    own = quote.own_text(body.text)
+    own = quote.own_text(body.text, known=_known(ballot_text))
     shown = own[:OWN_TEXT_LIMIT]
+    if machine is None:
+        machine = automated_reason(body.text, subject)
+        if machine is not None and _holds_a_vote(own):
+            return _review(shown, f"looks automated ({machine}) but holds words of a member")
     if machine is not None:
         return Reading(Kind.NOT_A_VOTE, None, "", shown, machine)
     if body.problem:
@@ -103,7 +124,48 @@ def _read(msg: Message, ballot_subject: str | None, motion_title: str | None) ->
     topics = {t for p in phrases for t in normalize(p).split()}
     said = classify(own, topic_words=topics, neutral_phrases=phrases)
     titled = _subject_vote(subject, ballot_subject, motion_title, topics)
+    if said.signal and said.vote is None:
+        return _combine(said, titled, shown)  # the older reader already found a reason to ask
+    accounted = account(own, said, names=_sender_names(headers))
+    if accounted.problem:
+        return _review(shown, accounted.problem, accounted.evidence)
+    if accounted.vote is not None and said.vote is None:
+        said = Verdict(accounted.vote, accounted.evidence, f"reads as {accounted.vote}", True)
+    if said.vote is not None and len(normalized(said.evidence).split()) <= 2:
+        question = _question_answered(body.text, ballot_text)
+        if question:
+            return _review(shown, f'a bare "{said.evidence}" below a question: "{question}"')
     return _combine(said, titled, shown)
+
+
+def _question_answered(text: str, ballot_text: str | None) -> str:
+    """The question in the message quoted right below the member's words, if it is not the
+    ballot ("Could everyone confirm the PDF opens?"): a bare "Yes" answers that, not the motion."""
+    nearest = quote.nearest_quote(text, known=_known(ballot_text))
+    return next(
+        (
+            s
+            for s in sentences(nearest)
+            if s.rstrip().endswith(("?", "？", "؟")) and len(normalized(s).split()) >= 2
+        ),
+        "",
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _known(ballot_text: str | None) -> KnownText:
+    """The ballot's words to recognise in quotes (cached: every reply to a motion shares it)."""
+    return INSTRUCTIONS if not ballot_text else KnownText.of(BALLOT_INSTRUCTIONS, ballot_text)
+
+
+def _holds_a_vote(own: str) -> bool:
+    clauses = (normalized(s) for s in sentences(own))
+    return classify(own).vote is not None or any(c in vote_phrases() for c in clauses)
+
+
+def _sender_names(headers: dict[str, str]) -> list[str]:
+    name, _ = parseaddr(decode_words(headers.get("from", "")))
+    return name.replace(",", " ").split()
 
 
 def _review(shown: str, reason: str, evidence: str = "") -> Reading:

@@ -1,0 +1,278 @@
+"""The language data the vote reader uses: one TOML file per language in `languages/`.
+
+The files are described in `languages/README.md`; this module loads them (once), checks that
+each follows the format, and offers the one text normalisation every entry and every reply is
+compared in. Pure standard library, no I/O beyond the package's own data files.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from steervote.core.vote import Vote
+
+__all__ = ["Language", "LexiconError", "languages", "normalize", "vote_phrases"]
+
+# Typographic apostrophes and quotes that stand for "'" (straightened before NFKC: NFKC turns
+# "´" into a space and a combining accent). U+02BC is the apostrophe Ukrainian text often uses.
+_APOSTROPHES = "\u2019\u2018\u201b\u0060\u00b4\u02bc\u2032"
+_STRAIGHTEN = {ord(ch): "'" for ch in _APOSTROPHES} | {0x2010: "-", 0x2011: "-"}
+
+
+class _CharTable(dict[int, str | None]):
+    """str.translate table, filled lazily: punctuation and controls -> space, format -> removed.
+
+    Letters, marks, digits, symbols (emoji, "+", "€"), "'" and "-" stay. Invisible format
+    characters (zero-width spaces, direction marks, soft hyphens) are removed, not spaced.
+    """
+
+    def __missing__(self, key: int) -> str | None:
+        ch = chr(key)
+        category = unicodedata.category(ch)
+        value: str | None
+        if ch in "'-":
+            value = ch
+        elif ch in _APOSTROPHES:
+            value = "'"
+        elif category == "Cf":
+            value = ""
+        elif category[0] in "PZ" or category == "Cc":
+            value = " "
+        else:
+            value = ch
+        self[key] = value
+        return value
+
+
+_TABLE = _CharTable()
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or unicodedata.category(ch)[0] == "M"
+
+
+def _inner_marks(text: str) -> str:
+    """Keep "'" and "-" only between word characters ("don't", "e-mail"); space the others."""
+    chars = list(text)
+    last = len(chars) - 1
+    for i, ch in enumerate(text):
+        if ch in "'-" and not (
+            0 < i < last and _is_word_char(text[i - 1]) and _is_word_char(text[i + 1])
+        ):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _normalize_once(text: str) -> str:
+    text = text.translate(_STRAIGHTEN)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    # A capital dotted I (Turkish "İ") casefolds to "i" + combining dot above: read it as "i".
+    text = text.replace("i\u0307", "i").translate(_TABLE)
+    if "'" in text or "-" in text:
+        text = _inner_marks(text)
+    return " ".join(text.split())
+
+
+def normalize(text: str) -> str:
+    """NFKC, casefold, typographic quotes/apostrophes straightened (’‘`´ -> '), punctuation
+    removed except ' and - between word characters, whitespace collapsed, stripped."""
+    result = _normalize_once(text)
+    # Removing a character can bring a letter and a combining mark together; settle them.
+    for _ in range(3):
+        again = _normalize_once(result)
+        if again == result:
+            break
+        result = again
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """One language file, loaded: every entry already normalised (see `normalize`)."""
+
+    code: str
+    name: str
+    word_boundaries: bool
+    votes: Mapping[Vote, frozenset[str]]
+    negators: frozenset[str]
+    conditions: frozenset[str]
+    hedges: frozenset[str]
+    questions: frozenset[str]
+    acknowledgements: frozenset[str]
+    future: frozenset[str]
+    changes: frozenset[str]
+    courtesy: frozenset[str]
+    header_labels: Mapping[str, frozenset[str]]
+    wrote: frozenset[str]
+    original: frozenset[str]
+    footers: tuple[str, ...]
+    out_of_office: tuple[str, ...]
+    automated: tuple[str, ...]
+    examples: Mapping[str, tuple[str, ...]]
+
+    def contains(self, normalized_text: str, phrase: str) -> bool:
+        """phrase occurs in text: on word boundaries when word_boundaries, else as a substring."""
+        if not phrase:
+            return False
+        if not self.word_boundaries:
+            return phrase in normalized_text
+        size = len(normalized_text)
+        start = normalized_text.find(phrase)
+        while start >= 0:
+            end = start + len(phrase)
+            if (start == 0 or normalized_text[start - 1] == " ") and (
+                end == size or normalized_text[end] == " "
+            ):
+                return True
+            start = normalized_text.find(phrase, start + 1)
+        return False
+
+
+class LexiconError(Exception):
+    """A language file that does not follow the format (the message names file and key)."""
+
+
+# Each table and its keys; True: the list must not be empty.
+_SCHEMA: dict[str, dict[str, bool]] = {
+    "votes": {"for": True, "against": True, "abstain": True},
+    "cues": {
+        "negators": True,
+        "conditions": True,
+        "hedges": False,
+        "questions": False,
+        "acknowledgements": False,
+        "future": False,
+        "changes": False,
+        "courtesy": True,
+    },
+    "mail": {
+        "from": True,
+        "sent": False,
+        "to": False,
+        "cc": False,
+        "subject": True,
+        "date": False,
+        "wrote": False,
+        "original": False,
+        "footers": False,
+        "out_of_office": False,
+        "automated": False,
+    },
+    "examples": {
+        "for": True,
+        "against": True,
+        "abstain": True,
+        "negated": True,
+        "conditional": True,
+        "question": True,
+        "acknowledgement": True,
+    },
+}
+_HEADER_KEYS = ("from", "sent", "to", "cc", "subject", "date")
+_TOP_KEYS = frozenset({"code", "name", "word_boundaries", *_SCHEMA})
+
+
+def _scalar(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind):
+        raise LexiconError(f"{where}: key {key!r} must be a {kind.__name__}")
+    return value
+
+
+def _lists(data: dict[str, Any], table: str, where: str) -> dict[str, tuple[str, ...]]:
+    section = data.get(table)
+    if not isinstance(section, dict):
+        raise LexiconError(f"{where}: table [{table}] is missing")
+    keys = _SCHEMA[table]
+    unknown = sorted(set(section) - set(keys))
+    if unknown:
+        raise LexiconError(f"{where}: unknown key {table}.{unknown[0]}")
+    out: dict[str, tuple[str, ...]] = {}
+    for key, required in keys.items():
+        value = section.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise LexiconError(f"{where}: key {table}.{key} must be a list of non-empty strings")
+        if required and not value:
+            raise LexiconError(f"{where}: key {table}.{key} must not be empty")
+        out[key] = tuple(value)
+    return out
+
+
+def _parse(stem: str, text: str) -> Language:
+    where = f"languages/{stem}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"{where}: not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise LexiconError(f"{where}: unknown key {unknown[0]!r}")
+    code = _scalar(data, "code", str, where)
+    if code != stem:
+        raise LexiconError(f"{where}: key 'code' is {code!r}, not the file's name {stem!r}")
+    name = _scalar(data, "name", str, where)
+    word_boundaries = _scalar(data, "word_boundaries", bool, where)
+    votes, cues, mail, examples = (_lists(data, table, where) for table in _SCHEMA)
+    by_vote = {vote: frozenset(votes[vote.value]) for vote in Vote}
+    for vote in Vote:
+        for other in Vote:
+            both = by_vote[vote] & by_vote[other] if vote < other else frozenset()
+            if both:
+                raise LexiconError(
+                    f"{where}: votes.{vote.value} and votes.{other.value} "
+                    f"both list {sorted(both)[0]!r}"
+                )
+    return Language(
+        code=code,
+        name=name,
+        word_boundaries=word_boundaries,
+        votes=MappingProxyType(by_vote),
+        negators=frozenset(cues["negators"]),
+        conditions=frozenset(cues["conditions"]),
+        hedges=frozenset(cues["hedges"]),
+        questions=frozenset(cues["questions"]),
+        acknowledgements=frozenset(cues["acknowledgements"]),
+        future=frozenset(cues["future"]),
+        changes=frozenset(cues["changes"]),
+        courtesy=frozenset(cues["courtesy"]),
+        header_labels=MappingProxyType({key: frozenset(mail[key]) for key in _HEADER_KEYS}),
+        wrote=frozenset(mail["wrote"]),
+        original=frozenset(mail["original"]),
+        footers=mail["footers"],
+        out_of_office=mail["out_of_office"],
+        automated=mail["automated"],
+        examples=MappingProxyType(dict(examples)),
+    )
+
+
+@functools.cache
+def languages() -> Mapping[str, Language]:
+    """Every language file, loaded once (functools.cache), keyed by code."""
+    folder = resources.files(__package__ or "steervote.core.reading").joinpath("languages")
+    loaded: dict[str, Language] = {}
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".toml") and entry.is_file():
+            language = _parse(entry.name.removesuffix(".toml"), entry.read_text("utf-8"))
+            loaded[language.code] = language
+    return MappingProxyType(loaded)
+
+
+@functools.cache
+def vote_phrases() -> Mapping[str, frozenset[tuple[str, Vote]]]:
+    """normalized phrase -> the (language code, vote) pairs it means, over all languages.
+
+    Loaded once (functools.cache)."""
+    found: dict[str, set[tuple[str, Vote]]] = {}
+    for code, language in languages().items():
+        for vote, phrases in language.votes.items():
+            for phrase in phrases:
+                found.setdefault(phrase, set()).add((code, vote))
+    return MappingProxyType({phrase: frozenset(pairs) for phrase, pairs in found.items()})
