@@ -164,14 +164,14 @@ def test_rich_markup_and_control_characters_are_shown_literally(election: Electi
     assert "\x1b" not in run.out
 
 
-def test_oversize_message_is_ignored_not_read(election: Election) -> None:
+def test_oversize_message_is_not_read_but_its_member_is_asked_about(election: Election) -> None:
     (election.root / "steervote.toml").write_text(
         (election.root / "steervote.toml").read_text() + "\n[tally]\nmax_message_bytes = 2048\n"
     )
     election.reply(MEMBERS[0], "For\n" + "padding " * 1000)
     result = election.tally()
     assert result["counts"]["for"] == 0
-    assert any("too large" in i["reason"] for i in result["ignored"])
+    assert member(result, MEMBERS[0])["status"] == "needs_review"
 
 
 def test_malformed_mime_and_unknown_charset_do_not_crash(election: Election) -> None:
@@ -277,6 +277,8 @@ def test_json_shape_is_the_documented_contract(election: Election) -> None:
         "received_at",
         "evidence",
         "message_id",
+        "how",
+        "reason",
     }
     datetime.fromisoformat(result["motion"]["closes"])
     datetime.fromisoformat(member(result, MEMBERS[0])["received_at"])

@@ -53,6 +53,8 @@ def _member_json(line: MemberLine) -> dict[str, Any]:
         "received_at": line.received_at.isoformat() if line.received_at else None,
         "evidence": line.evidence,
         "message_id": line.message_id,
+        "how": line.how,
+        "reason": line.note,
     }
 
 
@@ -76,7 +78,10 @@ def _csv_cell(value: object) -> str:
 
 def tally_csv(path: Path, r: TallyResult) -> None:
     """The members table as CSV, formula-leading cells neutralised."""
-    fields = ["id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"]
+    fields = [
+        *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
+        *("how", "reason"),
+    ]
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(fields)

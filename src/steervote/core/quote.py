@@ -249,8 +249,8 @@ def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40
         len(lines),
     )
     rest = lines[start:]
-    if any(line.strip() and not quoted[start + j] for j, line in enumerate(rest)) and any(
-        quoted[start:]
+    if rest and shapes.quote_prefix(rest[0]) and any(
+        line.strip() and not quoted[start + j] for j, line in enumerate(rest)
     ):
         return ""  # an inline or bottom reply: each answer stands under what it answers
     found: list[str] = []

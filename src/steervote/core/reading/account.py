@@ -219,8 +219,6 @@ def _languages_of(codes: Iterable[str | None]) -> list[Language]:
         for key in (code, f"{code}-hans", f"{code}-hant"):
             if key in table and table[key] not in found:
                 found.append(table[key])
-    if table.get("en") is not None and table["en"] not in found:
-        found.append(table["en"])  # English qualifiers are read in every reply
     return found
 
 
