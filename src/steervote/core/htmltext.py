@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from html.parser import HTMLParser
+from importlib import resources
 
 
 def _names(text: str) -> frozenset[str]:
@@ -15,21 +18,15 @@ _BLOCK = _names(
 )
 _INVISIBLE = _names("head style script title template xml object")
 _VOID = _names("br hr img meta link input col area base wbr source embed param")
-# Containers that hold an earlier message: skipped, with reading resuming after them
-# (so a bottom-posted or inline reply is still read).
-_QUOTE_CLASSES = (
-    "gmail_quote",
-    "yahoo_quoted",
-    "moz-cite-prefix",
-    "protonmail_quote",
-    "gmail_signature",
-    "moz-signature",
-    "ms-outlook-mobile-signature",
-    "zmail_extra",
-)
-# Markers after which everything is the quoted message (Outlook puts the quoted
-# header block and body as siblings below them, not inside).
-_STOP_IDS = ("divrplyfwdmsg", "appendonsend", "olk_src_body_section", "mail-editor-reference")
+
+
+@functools.cache
+def _markers() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The clients' quote markers (reading/clients.toml): classes, names, stop ids."""
+    data = tomllib.loads(
+        resources.files("steervote.core.reading").joinpath("clients.toml").read_text("utf-8")
+    )
+    return tuple(data["quote_classes"]), tuple(data["quote_names"]), tuple(data["stop_ids"])
 
 
 class _Text(HTMLParser):
@@ -48,14 +45,16 @@ class _Text(HTMLParser):
                 self.skip_depth += 1
             return
         values = {name: (value or "").lower() for name, value in attrs}
+        classes_, names_, stop_ids = _markers()
         ident = values.get("id", "")
-        if any(marker in ident for marker in _STOP_IDS):
+        if ident and any(marker in ident for marker in stop_ids):
             self.stopped = True
             return
         classes = values.get("class", "")
         style = values.get("style", "").replace(" ", "")
         hidden = "display:none" in style or "hidden" in values
-        if tag in _INVISIBLE or tag == "blockquote" or hidden or _quote_class(classes):
+        quoted = _marked(classes, classes_) or _marked(values.get("name", ""), names_)
+        if tag in _INVISIBLE or tag == "blockquote" or hidden or quoted:
             if tag not in _VOID:
                 self.skip_tag, self.skip_depth = tag, 1
             return
@@ -81,8 +80,8 @@ class _Text(HTMLParser):
             self.out.append(data.replace("\xa0", " ").replace("\n", " ").replace("\r", " "))
 
 
-def _quote_class(classes: str) -> bool:
-    return bool(classes) and any(name in classes for name in _QUOTE_CLASSES)
+def _marked(value: str, markers: tuple[str, ...]) -> bool:
+    return bool(value) and any(marker in value for marker in markers)
 
 
 def html_to_text(markup: str) -> str:
