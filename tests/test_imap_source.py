@@ -196,3 +196,17 @@ def test_internaldate_is_read_without_the_locale() -> None:
         2026, 11, 27, 5, 14, 54, tzinfo=UTC
     )
     assert _internaldate(b" 4-Jan-2017 10:15:00 -0000") == datetime(2017, 1, 4, 10, 15, tzinfo=UTC)
+
+
+def test_oversize_message_comes_with_its_headers_only(
+    dovecot: DovecotServer, imap_user: str
+) -> None:
+    big = message(2, body=b"x" * 5000)
+    dovecot.append_many([message(1), big], internaldate=WHEN, user=imap_user)
+    before = dovecot.flags(imap_user)
+    with source(dovecot, imap_user) as src:
+        [[small, large]] = read_all(src, after_uid=0, max_size=1000)
+    assert small.head is None
+    assert large.raw is None
+    assert large.head == big[: big.index(b"\r\n\r\n") + 4]
+    assert dovecot.flags(imap_user) == before  # PEEK: nothing marked \Seen

@@ -156,3 +156,16 @@ def test_mbox_uidvalidity_changes_when_the_file_does(tmp_path: Path) -> None:
     with path.open("ab") as file:
         file.write(b"\nFrom b Sat Mar  1 09:00:02 2025\n" + reply(2))
     assert MboxSource(path).uidvalidity() != first
+
+
+def test_oversize_maildir_and_mbox_messages_come_with_their_headers(tmp_path: Path) -> None:
+    big = reply(1) + b"x" * 500
+    head = big[: big.index(b"\n\n") + 2]
+    write_maildir(tmp_path / "md", [("new", "1.M1.host", big, T0)])
+    [[fetched]] = MaildirSource(tmp_path / "md").batches(after_uid=0, max_size=100)
+    assert (fetched.raw, fetched.head) == (None, head)
+    path = tmp_path / "votes.mbox"
+    path.write_bytes(b"From a Sat Mar  1 09:00:01 2025\n" + big + b"\n\nFrom b\n" + reply(2))
+    first, second = [f for b in MboxSource(path).batches(after_uid=0, max_size=300) for f in b]
+    assert (first.raw, first.head) == (None, head)
+    assert (second.raw, second.head) == (reply(2), None)

@@ -330,10 +330,19 @@ def tally(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Also write the members table to this CSV file.")
     ] = None,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="Read the source again from the start, e.g. after raising [tally] "
+            "max_message_bytes: messages too large before are read; nothing is counted twice.",
+        ),
+    ] = False,
 ) -> None:
     """Read new replies, match and classify them, and report each motion's result.
 
-    Never changes the mailbox; safe to re-run: only new mail is read.
+    Never changes the mailbox; safe to re-run: only new mail is read (all of it with
+    --rescan).
     """
     from steervote import export
     from steervote.services.review import all_reports, report
@@ -341,7 +350,7 @@ def tally(
     settings = _settings(ctx)
     store = _store(settings)
     if not offline:
-        _collect(settings, store, source, quiet=as_json)
+        _collect(settings, store, source, quiet=as_json, rescan=rescan)
     reports = (
         [report(store, motion_id, now=_now())] if motion_id else all_reports(store, now=_now())
     )
@@ -359,18 +368,23 @@ def tally(
         render.tally(_consoles.out, r.result, r.ignored)
 
 
-def _collect(settings: Settings, store: Store, spec: str | None, *, quiet: bool) -> None:
+def _collect(
+    settings: Settings, store: Store, spec: str | None, *, quiet: bool, rescan: bool
+) -> None:
     from steervote.services.collect import collect
 
     mail = _source(settings, spec)
     try:
-        result = collect(mail, store, now=_now, max_size=settings.max_message_bytes)
+        result = collect(mail, store, now=_now, max_size=settings.max_message_bytes, rescan=rescan)
     finally:
         mail.close()
     if not quiet:
-        rescan = " (UIDVALIDITY changed: full rescan)" if result.rescanned else ""
+        if result.rescanned:
+            rescan_note = " (UIDVALIDITY changed: full rescan)"
+        else:
+            rescan_note = " (--rescan: read from the start)" if rescan else ""
         _consoles.err.print(
-            f"Read {result.read} new message(s) from {result.mailbox}{rescan}: "
+            f"Read {result.read} new message(s) from {result.mailbox}{rescan_note}: "
             f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
             + (f", {result.already_recorded} already recorded" if result.already_recorded else ""),
             markup=False,

@@ -15,6 +15,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from steervote.adapters.source import Fetched
+from steervote.core.parse import HEAD_LIMIT, head_of
 from steervote.errors import MailServerError
 
 Security = Literal["none", "starttls", "ssl"]
@@ -197,6 +198,8 @@ class ImapSource:
     ) -> list[Fetched]:
         wanted = [uid for uid in uids if int(meta[uid][b"RFC822.SIZE"]) <= max_size]
         bodies = _bodies(client, wanted) if wanted else {}
+        large = [uid for uid in uids if int(meta[uid][b"RFC822.SIZE"]) > max_size]
+        heads = _heads(client, large) if large else {}
         fetched = []
         for uid in uids:
             size = int(meta[uid][b"RFC822.SIZE"])
@@ -212,6 +215,7 @@ class ImapSource:
                     size=size,
                     received_at=_utc(meta[uid][b"INTERNALDATE"]),
                     received_from="internaldate",
+                    head=heads.get(uid) if raw is None else None,
                 )
             )
         return fetched
@@ -289,6 +293,23 @@ def _bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes]:
         if found is not None and set(found) >= set(uids):
             return found
     return {uid: bytes(v[b"BODY[]"]) for uid, v in client.fetch(uids, ["BODY.PEEK[]"]).items()}
+
+
+def _heads(client: IMAPClient, uids: list[int]) -> dict[int, bytes]:
+    """The header blocks of these messages (BODY.PEEK[HEADER], at most HEAD_LIMIT bytes).
+
+    Read for messages too large to fetch whole, so that they can still be matched to a
+    member. A server that does not answer with headers gives none.
+    """
+    found: dict[int, bytes] = {}
+    for start in range(0, len(uids), _UIDS_PER_COMMAND):
+        part = uids[start : start + _UIDS_PER_COMMAND]
+        replies = client.fetch(part, [f"BODY.PEEK[HEADER]<0.{HEAD_LIMIT}>"])
+        for uid, values in replies.items():
+            head = next((v for k, v in values.items() if k.startswith(b"BODY[HEADER]")), None)
+            if isinstance(head, bytes):
+                found[uid] = head_of(head)
+    return found
 
 
 def _literals(data: list[Any]) -> dict[int, bytes] | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from steervote.adapters.smtp import SendResult
 from steervote.adapters.source import UNKNOWN_TIME, Fetched, ReceivedFrom, date_header_time
+from steervote.core.parse import HEAD_LIMIT, head_of
 
 
 def _uidvalidity(*parts: str) -> int:
@@ -119,15 +120,13 @@ class MaildirSource:
             if uid <= after_uid:
                 continue
             try:
-                stat = path.stat()
-                raw = path.read_bytes() if stat.st_size <= max_size else None
+                stat, raw, head = _read_file(path, max_size)
             except FileNotFoundError:
                 # A mail client moved it (new/ -> cur/) while we read: find it again.
                 moved = self._find(path.name.split(":", 1)[0])
                 if moved is None:
                     continue  # Deleted meanwhile: it is no longer in the folder.
-                stat = moved.stat()
-                raw = moved.read_bytes() if stat.st_size <= max_size else None
+                stat, raw, head = _read_file(moved, max_size)
             # Maildir delivery writes the file once: its mtime is the receipt time.
             yield Fetched(
                 uid=uid,
@@ -135,6 +134,7 @@ class MaildirSource:
                 size=stat.st_size,
                 received_at=datetime.fromtimestamp(stat.st_mtime, UTC),
                 received_from="file-time",
+                head=head,
             )
 
     def _find(self, unique: str) -> Path | None:
@@ -145,6 +145,15 @@ class MaildirSource:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _read_file(path: Path, max_size: int) -> tuple[os.stat_result, bytes | None, bytes | None]:
+    """(stat, the bytes, None) within max_size, else (stat, None, the header block)."""
+    stat = path.stat()
+    if stat.st_size <= max_size:
+        return stat, path.read_bytes(), None
+    with path.open("rb") as file:
+        return stat, None, head_of(file.read(HEAD_LIMIT))
 
 
 class MboxSource:
@@ -172,28 +181,31 @@ class MboxSource:
         yield from _batched(self._read(after_uid, max_size), batch_size)
 
     def _read(self, after_uid: int, max_size: int) -> Iterator[Fetched]:
-        for uid, (from_line, raw, size) in enumerate(_mbox_messages(self.path, max_size), 1):
+        for uid, (from_line, raw, size, head) in enumerate(_mbox_messages(self.path, max_size), 1):
             if uid <= after_uid:
                 continue
-            received_at, received_from = _mbox_time(from_line, raw)
+            received_at, received_from = _mbox_time(from_line, raw or head)
             yield Fetched(
                 uid=uid,
                 raw=raw,
                 size=size,
                 received_at=received_at,
                 received_from=received_from,
+                head=head,
             )
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-def _mbox_messages(path: Path, max_size: int) -> Iterator[tuple[bytes, bytes | None, int]]:
-    """(From line, message bytes or None when over max_size, size), streaming the file.
+def _mbox_messages(
+    path: Path, max_size: int
+) -> Iterator[tuple[bytes, bytes | None, int, bytes | None]]:
+    """(From line, message bytes or None when over max_size, size, header block when over).
 
     A line starting with "From " after an empty line (or at the start) begins a message,
     as in the mboxo/mboxrd formats; the empty line before it belongs to the separator.
-    Only messages within max_size are kept in memory.
+    Only messages within max_size are kept in memory (of larger ones, their headers).
     """
     from_line: bytes | None = None
     lines: list[bytes] = []
@@ -210,7 +222,9 @@ def _mbox_messages(path: Path, max_size: int) -> Iterator[tuple[bytes, bytes | N
             if from_line is None:
                 continue  # Text before the first "From " line is not a message.
             size += len(line)
-            if size <= max_size + 2:  # Room for the separator line that _finish strips.
+            # Room for the separator line that _finish strips, and for the headers of a
+            # message too large to keep.
+            if size <= max_size + 2 or size <= HEAD_LIMIT:
                 lines.append(line)
     if from_line is not None:
         yield _finish(from_line, lines, size, last, max_size)
@@ -218,12 +232,15 @@ def _mbox_messages(path: Path, max_size: int) -> Iterator[tuple[bytes, bytes | N
 
 def _finish(
     from_line: bytes, lines: list[bytes], size: int, last: bytes, max_size: int
-) -> tuple[bytes, bytes | None, int]:
+) -> tuple[bytes, bytes | None, int, bytes | None]:
     if last in (b"\n", b"\r\n"):  # The separator before the next "From " line.
         size -= len(last)
         if lines and lines[-1] is last:
             lines = lines[:-1]
-    return from_line, (b"".join(lines) if size <= max_size else None), size
+    if size <= max_size:
+        return from_line, b"".join(lines), size, None
+    # What was kept of a message too large to read: its first max_size bytes or so.
+    return from_line, None, size, head_of(b"".join(lines))
 
 
 def _mbox_time(from_line: bytes, raw: bytes | None) -> tuple[datetime, ReceivedFrom]:

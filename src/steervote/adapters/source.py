@@ -26,6 +26,7 @@ class Fetched:
     size: int
     received_at: datetime  # timezone-aware UTC
     received_from: ReceivedFrom
+    head: bytes | None = None  # the header block of a message too large to fetch whole
 
 
 class MailSource(Protocol):
@@ -43,7 +44,10 @@ class MailSource(Protocol):
     def batches(
         self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
     ) -> Iterator[list[Fetched]]:
-        """Messages with UID > after_uid, in ascending UID order, a bounded batch at a time."""
+        """Messages with UID > after_uid, in ascending UID order, a bounded batch at a time.
+
+        A message over max_size bytes comes with raw None and its header block in head.
+        """
         ...
 
     def close(self) -> None:

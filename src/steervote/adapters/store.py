@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from steervote.core.address import normalize_address
+from steervote.core.ballot import ballot_text, format_fingerprint
 from steervote.core.match import Directory
 from steervote.core.motion import (
     CastingVote,
@@ -191,6 +193,7 @@ class SeenMessage:
     sender: str
     subject: str
     own_text: str
+    sha256: str = ""
 
 
 # --- helpers ------------------------------------------------------------------
@@ -476,11 +479,17 @@ class Store:
             rows = s.execute(sa_select(m.c.motion_id, m.c.member_id, m.c.email, m.c.aliases))
             for motion_id, member_id, email, aliases in rows:
                 book = members[motion_id]
-                book[email.lower()] = member_id
+                book[normalize_address(email)] = member_id
                 if aliases != "[]":
                     for address in json.loads(aliases):
-                        book[address.lower()] = member_id
-        return Directory(tokens, members, require, titles, closes)
+                        book[normalize_address(address)] = member_id
+        ballots: dict[str, str] = {}
+        for motion_id in titles:
+            recorded = self.recorded_motion(motion_id)
+            if recorded is not None:
+                fp = format_fingerprint(recorded.digest)
+                ballots[motion_id] = ballot_text(recorded.motion, fingerprint_=fp)
+        return Directory(tokens, members, require, titles, closes, ballots)
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""
@@ -491,16 +500,25 @@ class Store:
     def seen(
         self, message_ids: Iterable[str], hashes: Iterable[str]
     ) -> tuple[dict[str, list[SeenMessage]], dict[str, set[tuple[str, int]]]]:
-        """Recorded messages by Message-ID, and where (mailbox, UIDVALIDITY) each hash was seen."""
+        """Recorded messages by Message-ID, and where (mailbox, UIDVALIDITY) each hash was seen.
+
+        By Message-ID only messages matched to a member and not ignored: an ignored copy
+        (a mailing list's, say) says nothing about the member's own.
+        """
         ids = sorted({_text(i) for i in message_ids})
         wanted = sorted(set(hashes))
         by_id: dict[str, list[SeenMessage]] = {}
         known: dict[str, set[tuple[str, int]]] = {}
         with self._session() as s:
             for chunk in _chunks(ids, 500):
-                for r in s.exec(select(MessageRow).where(col(MessageRow.message_id).in_(chunk))):
+                query = select(MessageRow).where(
+                    col(MessageRow.message_id).in_(chunk),
+                    col(MessageRow.member_id).is_not(None),
+                    MessageRow.disposition != Disposition.IGNORED.value,
+                )
+                for r in s.exec(query):
                     by_id.setdefault(r.message_id, []).append(
-                        SeenMessage(r.sender, r.subject, r.own_text)
+                        SeenMessage(r.sender, r.subject, r.own_text, r.sha256)
                     )
             for chunk in _chunks(wanted, 500):
                 rows = s.exec(
@@ -512,6 +530,21 @@ class Store:
                     known.setdefault(sha, set()).add((mailbox, uidvalidity))
         return by_id, known
 
+    def recorded_uids(self, mailbox: str, uidvalidity: int, uids: Iterable[int]) -> set[int]:
+        """Which of these UIDs of this mailbox (at this UIDVALIDITY) are recorded already."""
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        wanted = sorted(set(uids))
+        found: set[int] = set()
+        with self.engine.connect() as connection:
+            for i in range(0, len(wanted), 500):
+                query = sa_select(t.c.uid).where(
+                    t.c.mailbox == mailbox,
+                    t.c.uidvalidity == uidvalidity,
+                    t.c.uid.in_(wanted[i : i + 500]),
+                )
+                found.update(uid for (uid,) in connection.execute(query))
+        return found
+
     def record_batch(
         self,
         mailbox: str,
@@ -519,10 +552,20 @@ class Store:
         last_uid: int,
         messages: Sequence[NewMessage],
         now: datetime,
+        *,
+        superseded: Sequence[str] = (),
     ) -> None:
-        """Record a batch of messages and the mailbox position in one transaction."""
+        """Record a batch of messages and the mailbox position in one transaction.
+
+        superseded: sha256 keys of recorded messages that were not read (too large) and
+        are now read in full; they are replaced by their new records. The position never
+        moves back while UIDVALIDITY stays (a rescan re-reads from the start).
+        """
         recorded = _db_time(now)
         with self._session() as s:
+            if superseded:
+                t = MessageRow.__table__  # type: ignore[attr-defined]
+                s.execute(t.delete().where(t.c.sha256.in_(sorted(set(superseded)))))
             if messages:
                 # Text from mail is stored as read, but for NUL, which PostgreSQL refuses.
                 s.execute(
@@ -558,6 +601,8 @@ class Store:
                     key=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=recorded
                 )
             else:
+                if row.uidvalidity == uidvalidity:
+                    last_uid = max(last_uid, row.last_uid)
                 row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, last_uid, recorded
             s.add(row)
             s.commit()

@@ -1,8 +1,10 @@
-"""A sound syntactic check of an email address, as written in a member list."""
+"""Email addresses: a sound syntactic check of one in a member list, and reading them from mail."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 
 # RFC 5322 dot-atom text, plus any non-ASCII character (RFC 6531 internationalised
 # addresses); quoted local parts ("john smith"@…) are refused, as no member list needs them.
@@ -66,3 +68,80 @@ def _problem(address: str) -> str | None:
 def is_email_address(address: str) -> bool:
     """True if the text is a syntactically sound email address."""
     return address_problem(address) is None
+
+
+# --- addresses as mail writes them ----------------------------------------------------
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_COMMENT = re.compile(r"\([^()]*\)")
+_ANGLE = re.compile(r"<([^<>]*)>")
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # RFC 3490 3.1
+HEADER_LIMIT = 4000  # characters of an address header read
+
+
+def mailbox_addresses(value: str) -> list[str]:
+    """The distinct addresses of an address-list header value (From, To), normalised.
+
+    Lenient as mail really is (RFC 5322 3.4 as clients write it): a display name with an
+    unquoted comma ("Member, One <m1@x>") is one mailbox, whose address is the one in
+    angle brackets; quoted strings and comments are not addresses; a piece with no @ and
+    no angle brackets is part of a display name. Takes the raw header text (not decoded
+    from RFC 2047: a decoded name may hold commas or brackets); raw 8-bit text kept as
+    surrogate escapes is read as UTF-8, else Latin-1.
+    """
+    text = _QUOTED.sub(" ", _unescape(value[:HEADER_LIMIT]))
+    for _ in range(5):  # nested comments, innermost first
+        text = _COMMENT.sub(" ", text)
+    text = text.replace('"', " ").replace("(", " ").replace(")", " ")
+    found: list[str] = []
+    for piece in re.split(r"[,;]", text):
+        angled = _ANGLE.findall(piece)
+        if angled:
+            # A source route (<@relay:addr>) is not part of the address.
+            found.extend(a.rpartition(":")[2].strip() for a in angled)
+        elif "@" in piece:
+            found.extend(word for word in piece.replace(":", " ").split() if "@" in word)
+    out: list[str] = []
+    for address in (normalize_address(a) for a in found if a):
+        if address not in out:
+            out.append(address)
+    return out
+
+
+def normalize_address(address: str) -> str:
+    """An address in the one form two spellings of it compare equal in.
+
+    Lower case; Unicode NFC (RFC 6531 addresses may arrive composed or decomposed); the
+    domain's IDNA A-labels ("xn--…", RFC 5891) decoded to U-labels and ideographic full
+    stops read as dots. ASCII addresses without A-labels are only lower-cased.
+    """
+    address = address.strip()
+    if address.isascii() and "xn--" not in address.lower():
+        return address.lower().rstrip(".")
+    local, at, domain = unicodedata.normalize("NFC", address).rpartition("@")
+    if not at:
+        return unicodedata.normalize("NFC", address).lower()
+    return f"{local.lower()}@{normalize_domain(domain)}"
+
+
+def normalize_domain(domain: str) -> str:
+    """A domain name in U-label form, lower case, NFC, without a final dot."""
+    labels = []
+    for label in domain.translate(_FULL_STOPS).lower().rstrip(".").split("."):
+        if label.startswith("xn--"):
+            # Not a valid A-label: compared as written.
+            with contextlib.suppress(UnicodeError, ValueError):
+                label = label[4:].encode("ascii").decode("punycode").lower()
+        labels.append(label)
+    return unicodedata.normalize("NFC", ".".join(labels))
+
+
+def _unescape(raw: str) -> str:
+    """compat32 keeps raw 8-bit header bytes as surrogates; read them as UTF-8 or Latin-1."""
+    if raw.isascii():
+        return raw
+    data = raw.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

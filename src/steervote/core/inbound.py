@@ -2,6 +2,10 @@
 
 Pure and picklable, so a tally can run it on every core: the result carries no parsed
 message, only the values the store and the tally need.
+
+Nothing here raises: each message is analysed inside its own guard, and one that cannot
+be read (nested too deep, or any failure at all) is still tied to its member from its
+headers alone, so it goes to review instead of stopping the count.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from steervote.core.ballot import subject_tag
 from steervote.core.match import Directory, Matched, Unmatched, match
 from steervote.core.mime import decode_words
-from steervote.core.parse import parse_bytes
+from steervote.core.parse import head_of, header_key, parse_message
 from steervote.core.reply import Reading, decoded_subject, read_reply
 
 HEADER_LIMIT = 300  # characters of a sender, subject or Message-ID kept
@@ -29,14 +35,20 @@ class Analysis:
     message_id: str
     sender: str
     subject: str
-    tie: Matched | Unmatched | None  # None: not read (too large)
-    reading: Reading | None  # None: not matched, so not read
+    tie: Matched | Unmatched | None  # None: not read (too large) and no headers either
+    reading: Reading | None  # None: not matched, or not readable, so not read
+    problem: str = ""  # why it was not read ("unreadable: …", "too large to read: …"), or ""
+    head_key: str = ""  # parse.header_key of its headers: ties a read message to an oversize one
 
 
 def header_text(msg: Message, name: str) -> str:
-    """A header decoded from RFC 2047 (as it stands when it cannot be decoded), bounded."""
-    value = msg.get(name)
-    return "" if value is None else _no_nul(decode_words(str(value))[:HEADER_LIMIT])
+    """A header decoded from RFC 2047 (as it stands when it cannot be decoded), bounded.
+
+    Every instance of the header, joined by "; " (a second From must be seen).
+    """
+    values = msg.get_all(name) or []
+    text = "; ".join(decode_words(str(v)) for v in values[:5])
+    return _no_nul(text[:HEADER_LIMIT])
 
 
 def _no_nul(text: str) -> str:
@@ -44,25 +56,91 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
+def analyse_fetched(
+    raw: bytes | None, head: bytes | None, uid: int, size: int, directory: Directory
+) -> Analysis:
+    """A fetched message analysed: in full when it was read, else from its headers."""
+    if raw is None and head is not None:
+        return analyse_head(head, uid, size, directory)
+    return analyse(raw, uid, size, directory)
+
+
 def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Analysis:
-    """Parse, hash, match and read one message; never raises on hostile input."""
+    """Parse, hash, match and read one message; never raises, whatever the input.
+
+    raw None: too large, not read (and no headers known). A message that cannot be read
+    has `problem` "unreadable: …" with the kind of failure, and is matched from its
+    headers alone where they can be read.
+    """
     if raw is None:
         return Analysis(f"oversize:{uid}:{size}", "", "", "", None, None)
-    # compat32 parsing is several times faster than policy.default and never raises.
-    msg = parse_bytes(raw)
+    try:
+        return _analyse(raw, directory)
+    except Exception as exc:  # the guard: one message never stops a count
+        return _from_headers(
+            raw, hashlib.sha256(raw).hexdigest(), f"unreadable: {_kind(exc)}", directory
+        )
+
+
+def analyse_head(head: bytes, uid: int, size: int, directory: Directory) -> Analysis:
+    """A message too large to read, matched from its header block alone (never raises)."""
+    key = header_key(head)
+    problem = (
+        f"too large to read: {_megabytes(size)}; "
+        "raise [tally] max_message_bytes and run `tally --rescan`"
+    )
+    return _from_headers(head, f"oversize:{key}", problem, directory)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
+
+
+def _kind(exc: Exception) -> str:
+    return f"{type(exc).__name__} while reading it"
+
+
+def _from_headers(raw: bytes, sha: str, problem: str, directory: Directory) -> Analysis:
+    """What the header block alone says: who sent it, and to which ballot."""
+    try:
+        msg = BytesHeaderParser(policy=compat32).parsebytes(head_of(raw))
+        message_id = header_text(msg, "Message-ID")
+        sender = header_text(msg, "From")
+        subject = _no_nul(decoded_subject(msg)[:HEADER_LIMIT])
+        tie: Matched | Unmatched = match(msg, directory)
+        key = header_key(raw)
+    except Exception as exc:  # not even the headers: listed, with the reason
+        unread = Unmatched(f"headers unreadable ({_kind(exc)})")
+        return Analysis(sha, "", "", "", unread, None, problem)
+    return Analysis(sha, message_id, sender, subject, tie, None, problem, key)
+
+
+def _analyse(raw: bytes, directory: Directory) -> Analysis:
+    # compat32 parsing is several times faster than policy.default; parse_message never
+    # lets it recurse deeper than a bounded nesting.
+    parsed = parse_message(raw)
+    msg = parsed.message
     sha = hashlib.sha256(raw).hexdigest()
+    key = header_key(raw)
     message_id = header_text(msg, "Message-ID")
     sender = header_text(msg, "From")
     subject = _no_nul(decoded_subject(msg)[:HEADER_LIMIT])
     tie = match(msg, directory)
+    if parsed.problem:
+        return Analysis(
+            sha, message_id, sender, subject, tie, None, f"unreadable: {parsed.problem}", key
+        )
     if not isinstance(tie, Matched):
-        return Analysis(sha, message_id, sender, subject, tie, None)
+        return Analysis(sha, message_id, sender, subject, tie, None, head_key=key)
     title = directory.titles.get(tie.motion_id, "")
     reading = read_reply(
-        msg, ballot_subject=f"{subject_tag(tie.motion_id)} {title}", motion_title=title
+        msg,
+        ballot_subject=f"{subject_tag(tie.motion_id)} {title}",
+        motion_title=title,
+        ballot_text=directory.ballots.get(tie.motion_id),
     )
     if "\x00" in reading.own_text or "\x00" in reading.evidence:
         reading = replace(
             reading, own_text=_no_nul(reading.own_text), evidence=_no_nul(reading.evidence)
         )
-    return Analysis(sha, message_id, sender, subject, tie, reading)
+    return Analysis(sha, message_id, sender, subject, tie, reading, head_key=key)

@@ -4,7 +4,9 @@ Strongest evidence first (DESIGN.md, Matching): the ballot's personal token in a
 recipient address or in In-Reply-To/References; then the motion tag in the
 subject plus a sender that is the member's address or alias. A token used from
 another member's or a stranger's address is never that member's vote: it is
-matched for review ("ballot forwarded?").
+matched for review ("ballot forwarded?"). A message with several sender addresses (one
+From holding two, or two From headers) is never matched by its sender: a forged
+address could ride on a member's.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
-from email.utils import parseaddr
 from enum import StrEnum
 
+from steervote.core.address import mailbox_addresses, normalize_domain
 from steervote.core.ballot import TOKEN_LENGTH
 from steervote.core.mime import decode_words
 
@@ -41,10 +43,11 @@ class Directory:
     """Everything matching needs, loaded once per tally run."""
 
     tokens: dict[str, tuple[str, str]]  # token -> (motion id, member id)
-    members: dict[str, dict[str, str]]  # motion id -> lower-cased address -> member id
+    members: dict[str, dict[str, str]]  # motion id -> normalize_address(address) -> member id
     require_token: dict[str, bool] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # motion id -> title
     closes: dict[str, datetime] = field(default_factory=dict)  # motion id -> deadline
+    ballots: dict[str, str] = field(default_factory=dict)  # motion id -> ballot text
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +68,28 @@ class Unmatched:
     motion_id: str | None = None
 
 
+def sender_addresses(msg: Message) -> list[str]:
+    """Every distinct address in every From header, normalised (address.normalize_address)."""
+    found: list[str] = []
+    # Parse the raw text, before decoding: a decoded display name may hold commas or
+    # angle brackets, and Message.get turns raw 8-bit (RFC 6531) text into U+FFFD.
+    values = [str(v) for k, v in msg.raw_items() if k.lower() == "from"]
+    for value in values[:20]:
+        for address in mailbox_addresses(value):
+            if address not in found:
+                found.append(address)
+    return found
+
+
 def sender_address(msg: Message) -> str:
-    """The From address, lower-cased ('' when there is none)."""
-    # Parse before decoding: a decoded display name may hold commas or angle brackets.
-    value = msg.get("From")
-    return "" if value is None else parseaddr(str(value)[:2000])[1].lower()
+    """The one sender address, normalised ('' when there is none, or several)."""
+    senders = sender_addresses(msg)
+    return senders[0] if len(senders) == 1 else ""
+
+
+def _several(senders: list[str]) -> str:
+    shown = ", ".join(senders[:3]) + (", ..." if len(senders) > 3 else "")
+    return f"several sender addresses ({shown})"
 
 
 def _header(msg: Message, name: str) -> str:
@@ -104,14 +124,15 @@ def _dmarc_failure(msg: Message, sender: str) -> str | None:
         if method == "dmarc":
             return f"DMARC {verdict} for the sender's domain"
         d = _HEADER_D.search(m.group(0))
-        if d is None or d.group(1).lower().rstrip(".") == domain:
+        if d is None or normalize_domain(d.group(1)) == domain:
             return f"DKIM {verdict} for {domain}"
     return None
 
 
 def match(msg: Message, directory: Directory) -> Matched | Unmatched:
     """Tie a message to (motion, member), strongest evidence first."""
-    sender = sender_address(msg)
+    senders = sender_addresses(msg)
+    sender = senders[0] if len(senders) == 1 else ""
     tokens = {t for t in tokens_in(msg) if t in directory.tokens}
     if len(tokens) > 1:
         owners = sorted({directory.tokens[t] for t in tokens})
@@ -130,6 +151,14 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
             return Unmatched("carries the ballot tokens of several members", owners[0][0])
     if tokens:
         motion_id, member_id = directory.tokens[tokens.pop()]
+        if len(senders) > 1:
+            return Matched(
+                motion_id,
+                member_id,
+                How.TOKEN,
+                review=f"{member_id}'s personal ballot answered with {_several(senders)}: "
+                "whose vote?",
+            )
         if _member_by_address(directory, motion_id, sender) == member_id:
             return Matched(motion_id, member_id, How.TOKEN)
         return Matched(
@@ -139,14 +168,14 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
             review=f"ballot forwarded? {member_id}'s personal ballot answered from "
             f"{sender or 'no address'}",
         )
-    return _match_subject(msg, directory, sender)
+    return _match_subject(msg, directory, senders)
 
 
 def _member_by_address(directory: Directory, motion_id: str, sender: str) -> str | None:
-    return directory.members.get(motion_id, {}).get(sender)
+    return directory.members.get(motion_id, {}).get(sender) if sender else None
 
 
-def _match_subject(msg: Message, directory: Directory, sender: str) -> Matched | Unmatched:
+def _match_subject(msg: Message, directory: Directory, senders: list[str]) -> Matched | Unmatched:
     subject = _header(msg, "Subject")[:1000]
     tags = {t.lower() for t in _SUBJECT_TAG.findall(subject)}
     known = sorted(t for t in tags if t in directory.members)
@@ -157,6 +186,9 @@ def _match_subject(msg: Message, directory: Directory, sender: str) -> Matched |
     if len(known) > 1:
         return Unmatched(f"names several motions: {', '.join(known)}", known[0])
     motion_id = known[0]
+    if len(senders) > 1:
+        return Unmatched(f"{_several(senders)}: not matched by sender", motion_id)
+    sender = senders[0] if senders else ""
     member_id = _member_by_address(directory, motion_id, sender)
     if member_id is None:
         return Unmatched(f"sender {sender or '(none)'} is not a member of {motion_id}", motion_id)

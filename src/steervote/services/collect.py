@@ -7,6 +7,11 @@ mail and an interrupted run loses nothing. Every message gets a disposition.
 Reading a vote costs far more than fetching the mail, so a large mailbox is analysed
 on every core (a process pool, fed the next batch while the store records the last)
 and a small one in this process, where a pool would only add start-up time.
+
+No message stops the count: each is analysed inside its own guard (core.inbound), and
+one that cannot be read, or is too large to, is recorded with the reason, for review
+when its headers tie it to a member. A rescan re-reads a mailbox from the start,
+recording only what is not recorded yet, and what was too large to read before.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from steervote.adapters.source import Fetched, MailSource
 from steervote.adapters.store import NewMessage, SeenMessage, Store
@@ -59,12 +65,17 @@ def collect(
     batch_size: int = 1000,
     progress: Callable[[int], None] = lambda n: None,
     workers: int | None = None,
+    rescan: bool = False,
 ) -> CollectReport:
-    """Read every message the store has not seen from this source and record it."""
+    """Read every message the store has not seen from this source and record it.
+
+    rescan: read the source from the start (after [tally] max_message_bytes was raised);
+    messages recorded already are skipped, those recorded as too large are read again.
+    """
     state = store.mailbox_state(source.key)
     uidvalidity = source.uidvalidity()
     rescanned = state is not None and state[0] != uidvalidity
-    after = state[1] if state is not None and not rescanned else 0
+    after = state[1] if state is not None and not rescanned and not rescan else 0
     read = recorded = already = votes = review = ignored = 0
     batches = source.batches(after_uid=after, batch_size=batch_size, max_size=max_size)
     first = next(batches, None)
@@ -73,11 +84,19 @@ def collect(
     directory = store.directory()
     for batch, analyses in _analysed(first, batches, directory, workers):
         read += len(batch)
-        records, skipped = _decide_batch(
-            batch, analyses, source.key, uidvalidity, store, directory, now()
+        decided = _decide_batch(
+            batch, analyses, source.key, uidvalidity, store, directory, now(), rescan=rescan
         )
-        already += skipped
-        store.record_batch(source.key, uidvalidity, max(f.uid for f in batch), records, now())
+        records = decided.records
+        already += decided.skipped
+        store.record_batch(
+            source.key,
+            uidvalidity,
+            max(f.uid for f in batch),
+            records,
+            now(),
+            superseded=decided.superseded,
+        )
         recorded += len(records)
         for r in records:
             votes += r.disposition is Disposition.VOTE
@@ -97,11 +116,22 @@ def _init_worker(directory: Directory) -> None:
     _directory = directory
 
 
-def _analyse_chunk(chunk: list[tuple[bytes | None, int, int]]) -> list[Analysis]:
-    from steervote.core.inbound import analyse
+_Item: TypeAlias = tuple[bytes | None, bytes | None, int, int]  # raw, head, uid, size
 
+
+def _analyse_chunk(chunk: list[_Item]) -> list[Analysis]:
     assert _directory is not None
-    return [analyse(raw, uid, size, _directory) for raw, uid, size in chunk]
+    return _analyse_items(chunk, _directory)
+
+
+def _analyse_items(items: list[_Item], directory: Directory) -> list[Analysis]:
+    from steervote.core.inbound import analyse_fetched
+
+    return [analyse_fetched(raw, head, uid, size, directory) for raw, head, uid, size in items]
+
+
+def _items(batch: list[Fetched]) -> list[_Item]:
+    return [(f.raw, f.head, f.uid, f.size) for f in batch]
 
 
 def _analysed(
@@ -110,42 +140,58 @@ def _analysed(
     directory: Directory,
     workers: int | None,
 ) -> Iterator[tuple[list[Fetched], list[Analysis]]]:
-    # Imported here: reading votes compiles many patterns, which a run with no new mail
-    # should not pay for.
-    from steervote.core.inbound import analyse
-
+    # Reading votes compiles many patterns, which a run with no new mail should not pay
+    # for: inbound is imported only once there is mail to analyse.
     cores = workers if workers is not None else (os.cpu_count() or 1)
     if cores <= 1 or len(first) < POOL_THRESHOLD:
         for batch in _chain(first, rest):
-            yield batch, [analyse(f.raw, f.uid, f.size, directory) for f in batch]
+            yield batch, _analyse_items(_items(batch), directory)
         return
     # fork: workers start at once and inherit the code; they touch no socket or database.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(cores, context, _init_worker, (directory,)) as pool:
-        pending: deque[tuple[list[Fetched], list[Future[list[Analysis]]]]] = deque()
+        pending: deque[tuple[list[Fetched], _Pending]] = deque()
         for batch in _chain(first, rest):
             # The bytes go to the workers; keep only what deciding needs while they work.
             pending.append((_stripped(batch), _submit(pool, batch, cores)))
             # At most two batches in flight: bounded memory, and the pool never waits.
             if len(pending) > 1:
-                yield _result(pending.popleft())
+                yield _result(pending.popleft(), directory)
         while pending:
-            yield _result(pending.popleft())
+            yield _result(pending.popleft(), directory)
+
+
+_Pending: TypeAlias = "list[tuple[Future[list[Analysis]] | None, list[_Item]]]"
 
 
 def _result(
-    item: tuple[list[Fetched], list[Future[list[Analysis]]]],
+    item: tuple[list[Fetched], _Pending], directory: Directory
 ) -> tuple[list[Fetched], list[Analysis]]:
-    batch, futures = item
-    return batch, [a for f in futures for a in f.result()]
+    batch, chunks = item
+    analyses: list[Analysis] = []
+    for future, items in chunks:
+        try:
+            if future is None:
+                raise BrokenProcessPool("not submitted")
+            analyses.extend(future.result())
+        except BrokenProcessPool:
+            # A worker died (killed for its memory, say): analyse its share here, where
+            # every message is guarded again, so the count goes on.
+            analyses.extend(_analyse_items(items, directory))
+    return batch, analyses
 
 
-def _submit(
-    pool: ProcessPoolExecutor, batch: list[Fetched], cores: int
-) -> list[Future[list[Analysis]]]:
+def _submit(pool: ProcessPoolExecutor, batch: list[Fetched], cores: int) -> _Pending:
     size = -(-len(batch) // cores)
-    items = [(f.raw, f.uid, f.size) for f in batch]
-    return [pool.submit(_analyse_chunk, items[i : i + size]) for i in range(0, len(items), size)]
+    items = _items(batch)
+    chunks: _Pending = []
+    for i in range(0, len(items), size):
+        chunk = items[i : i + size]
+        try:
+            chunks.append((pool.submit(_analyse_chunk, chunk), chunk))
+        except BrokenProcessPool:
+            chunks.append((None, chunk))
+    return chunks
 
 
 def _stripped(batch: list[Fetched]) -> list[Fetched]:
@@ -160,6 +206,13 @@ def _chain(first: list[Fetched], rest: Iterator[list[Fetched]]) -> Iterator[list
 # --- decisions against what the store already holds ----------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    records: list[NewMessage]
+    skipped: int  # recorded before: the same bytes elsewhere, or (rescan) this very UID
+    superseded: list[str]  # keys of records of messages too large then, read in full now
+
+
 def _decide_batch(
     batch: list[Fetched],
     analyses: list[Analysis],
@@ -168,27 +221,43 @@ def _decide_batch(
     store: Store,
     directory: Directory,
     now: datetime,
-) -> tuple[list[NewMessage], int]:
+    *,
+    rescan: bool = False,
+) -> _Decided:
+    unread = {f"oversize:{a.head_key}": a for a in analyses if a.head_key and not a.problem}
     seen_ids, seen_hashes = store.seen(
-        (a.message_id for a in analyses if a.message_id), (a.sha256 for a in analyses)
+        (a.message_id for a in analyses if a.message_id),
+        [*(a.sha256 for a in analyses), *unread],
     )
+    recorded = store.recorded_uids(mailbox, uidvalidity, (f.uid for f in batch)) if rescan else ()
     out: list[NewMessage] = []
+    superseded: list[str] = []
     skipped = 0
     for fetched, a in zip(batch, analyses, strict=True):
+        # Read in full now, where only its headers could be read before (too large).
+        was_oversize = f"oversize:{a.head_key}" if a.head_key and not a.problem else ""
+        supersedes = bool(was_oversize) and was_oversize in seen_hashes
         where = seen_hashes.get(a.sha256)
+        if fetched.uid in recorded and not supersedes:
+            skipped += 1  # a rescan meets what it recorded before
+            continue
         if where is not None and (mailbox, uidvalidity) not in where:
             # Recorded before from a rescan or another source: idempotence, not a new message.
             skipped += 1
             continue
         same_id = seen_ids.get(a.message_id, []) if a.message_id else []
+        if supersedes:
+            superseded.append(was_oversize)
+            same_id = [e for e in same_id if e.sha256 != was_oversize]
+            del seen_hashes[was_oversize]
         record = _decide(fetched, a, directory, now, same_id, where is not None)
         out.append(record)
         seen_hashes.setdefault(a.sha256, set()).add((mailbox, uidvalidity))
-        if a.message_id:
+        if a.message_id and record.member_id and record.disposition is not Disposition.IGNORED:
             seen_ids.setdefault(a.message_id, []).append(
-                SeenMessage(a.sender, a.subject, record.own_text)
+                SeenMessage(a.sender, a.subject, record.own_text, a.sha256)
             )
-    return out, skipped
+    return _Decided(out, skipped, superseded)
 
 
 def _record(
@@ -243,6 +312,12 @@ def _decide(
         return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read")
     if same_bytes:
         return _record(f, a, now, ignored, "duplicate: same bytes as an earlier message")
+    if a.problem:
+        # Not read (too large, or unreadable): a person must look, if it is a member's.
+        if isinstance(a.tie, Matched):
+            why = a.problem + (f"; {a.tie.review}" if a.tie.review else "")
+            return _record(f, a, now, Disposition.NEEDS_REVIEW, why)
+        return _record(f, a, now, ignored, f"{a.problem}; {a.tie.reason}")
     if not isinstance(a.tie, Matched):
         return _record(f, a, now, ignored, a.tie.reason)
     reading = a.reading
