@@ -75,7 +75,15 @@ KNOWN_COURTESY_COLLISIONS = {
     ("tak", "pl", "da"),
 }
 
-_CLAUSE_SPLIT = re.compile(r"[.!?;:,…。，、！？；：·\n]|\s[-–—]\s")
+# A header label ("Da:", "No:", "Za:") that is a vote word in some language: a quoted header the
+# engine fails to recognise would otherwise read as a vote. Reviewed.
+KNOWN_LABEL_COLLISIONS = {
+    ("it", "from", "da"),  # Italian "Da:" (From); "da" is yes in Romanian, Croatian, Slovenian
+    ("lv", "from", "no"),  # Latvian "No:" (From); "no" is against in English, Spanish, Italian
+    ("sl", "to", "za"),  # Slovenian "Za:" (To); "za" is for in Slovenian, Polish, Croatian, Slovak
+}
+
+_CLAUSE_SPLIT = re.compile(r"[.!?;:,…。，、！？；：·،؛؟\n]|\s[-–—]\s")
 _QUESTION_MARKS = ("?", "？", "؟", ";", "\u037e")
 
 
@@ -189,6 +197,20 @@ def test_votes_that_are_courtesy_elsewhere_are_known() -> None:
     for item in sorted(found):
         print("vote in one language, courtesy in another:", item)
     assert found == KNOWN_COURTESY_COLLISIONS
+
+
+def test_header_labels_that_are_votes_are_known() -> None:
+    phrases = lexicon.vote_phrases()
+    found = {
+        (code, key, label)
+        for code, language in languages().items()
+        for key, labels in language.header_labels.items()
+        for label in labels
+        if label in phrases
+    }
+    for item in sorted(found):
+        print("header label that is a vote word:", item, sorted(phrases[item[2]]))
+    assert found == KNOWN_LABEL_COLLISIONS
 
 
 def test_vote_phrases_cover_every_language() -> None:

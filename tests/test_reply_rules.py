@@ -320,10 +320,13 @@ def test_encoded_and_broken_subjects_decode_without_raising() -> None:
     ],
 )
 def test_auto_replies_are_not_votes(headers: str, subject: str, reason: str) -> None:
-    msg = message("For urgent matters: yes, I am away. FOR.", subject=subject, headers=headers)
+    msg = message("For urgent matters: yes, I am away.", subject=subject, headers=headers)
     found = auto_reply_reason(msg)
     assert found is not None and reason in found
     assert read_reply(msg, ballot_subject=SUBJECT).kind is Kind.NOT_A_VOTE
+    # A vote written into machine-looking mail is never silently ignored: a person reads it.
+    voted = message("For urgent matters: yes, I am away. FOR.", subject=subject, headers=headers)
+    assert read_reply(voted, ballot_subject=SUBJECT).kind is Kind.NEEDS_REVIEW
 
 
 def test_auto_submitted_no_is_a_human() -> None:

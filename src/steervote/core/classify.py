@@ -89,7 +89,8 @@ _CLAUSE_WORDS = tuple(
     for word in sorted(w.words("but aber mais pero maar ma mas though although however"))
 )
 _SPACED_DASH = re.compile(r" -+(?= |$)| / ")
-_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
+# Western marks end a sentence before a space; CJK full stops need none ("反对。会上见。").
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|[。！？]+")
 _WORD_CHARACTER = re.compile(r"[^\W_]")
 _OR_SPLIT = re.compile(r"\s+")
 

@@ -249,8 +249,10 @@ def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40
         len(lines),
     )
     rest = lines[start:]
-    if rest and shapes.quote_prefix(rest[0]) and any(
-        line.strip() and not quoted[start + j] for j, line in enumerate(rest)
+    if (
+        rest
+        and shapes.quote_prefix(rest[0])
+        and any(line.strip() and not quoted[start + j] for j, line in enumerate(rest))
     ):
         return ""  # an inline or bottom reply: each answer stands under what it answers
     found: list[str] = []
@@ -273,6 +275,14 @@ def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40
         if len(found) >= limit:
             break
     return "\n".join(found)
+
+
+def unquoted_lines(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 200) -> list[str]:
+    """The non-blank lines of a body that are neither quote-prefixed nor the ballot's words
+    (the first `limit` lines only): what a person or a program wrote in this message."""
+    lines = shapes.without_bidi(text).split("\n")[:limit]
+    quoted = _quoted_lines(lines, known)
+    return [line for line, q in zip(lines, quoted, strict=True) if line.strip() and not q]
 
 
 def _quoted_lines(lines: list[str], known: KnownText) -> list[bool]:
@@ -388,9 +398,9 @@ def _attribution_strength(text: str) -> int:
     dated = "@" in low or any(ch.isdigit() for ch in low)
     if _NOTES_ATTRIBUTION.search(low) or (dated and low.startswith(_ATTRIBUTION_LEAD)):
         return 2
-    if dated and _ATTRIBUTION_VERB.search(low[-30:]):
+    if dated and (_ATTRIBUTION_VERB.search(low[-30:]) or shapes.attribution_verb(low[-40:])):
         return 2
-    return 1
+    return max(1, shapes.attribution_shape(text))
 
 
 def _is_signoff(low: str) -> bool:

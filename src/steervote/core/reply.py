@@ -21,8 +21,8 @@ from steervote.core.classify import NOTHING, Verdict, classify, normalize, sente
 from steervote.core.mime import decode_words, raw_headers, read_body
 from steervote.core.reading.account import account
 from steervote.core.reading.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
+from steervote.core.reading.lexicon import languages, vote_phrases
 from steervote.core.reading.lexicon import normalize as normalized
-from steervote.core.reading.lexicon import vote_phrases
 from steervote.core.vote import Vote
 
 OWN_TEXT_LIMIT = 2_000
@@ -112,9 +112,11 @@ def _read(
     shown = own[:OWN_TEXT_LIMIT]
     if machine is None:
         machine = automated_reason(body.text, subject)
-        if machine is not None and _holds_a_vote(own):
-            return _review(shown, f"looks automated ({machine}) but holds words of a member")
     if machine is not None:
+        vote = None if machine.startswith(_REPORTS) else _written_vote(body.text, ballot_text)
+        if vote:
+            # An auto-reply or helpdesk notice a member wrote a vote into: a person must see it.
+            return _review(shown, f'looks automated ({machine}) but holds a vote: "{vote}"', vote)
         return Reading(Kind.NOT_A_VOTE, None, "", shown, machine)
     if body.problem:
         return _review(shown, body.problem)
@@ -131,11 +133,22 @@ def _read(
         return _review(shown, accounted.problem, accounted.evidence)
     if accounted.vote is not None and said.vote is None:
         said = Verdict(accounted.vote, accounted.evidence, f"reads as {accounted.vote}", True)
-    if said.vote is not None and len(normalized(said.evidence).split()) <= 2:
+    if said.vote is not None and _is_answer(said.evidence):
         question = _question_answered(body.text, ballot_text)
         if question:
             return _review(shown, f'a bare "{said.evidence}" below a question: "{question}"')
     return _combine(said, titled, shown)
+
+
+@functools.cache
+def _answers() -> frozenset[str]:
+    return frozenset(a for language in languages().values() for a in language.answers)
+
+
+def _is_answer(evidence: str) -> bool:
+    """Is the vote only a yes or a no ("Yes.", "Ja", "Tak")? It answers any question."""
+    words = normalized(evidence).split()
+    return 0 < len(words) <= 2 and all(w in _answers() for w in words)
 
 
 def _question_answered(text: str, ballot_text: str | None) -> str:
@@ -158,9 +171,19 @@ def _known(ballot_text: str | None) -> KnownText:
     return INSTRUCTIONS if not ballot_text else KnownText.of(BALLOT_INSTRUCTIONS, ballot_text)
 
 
-def _holds_a_vote(own: str) -> bool:
-    clauses = (normalized(s) for s in sentences(own))
-    return classify(own).vote is not None or any(c in vote_phrases() for c in clauses)
+_CLAUSE = re.compile(r"[,;:]|\s[-–—]+\s")
+# Delivery and read reports and calendar responses carry the ballot itself, never a vote.
+_REPORTS = ("delivery or read report", "calendar response", "bounce")
+
+
+def _written_vote(text: str, ballot_text: str | None) -> str:
+    """A line of machine-looking mail, outside what it quotes, that states a vote ("" if none)."""
+    for line in quote.unquoted_lines(text, known=_known(ballot_text)):
+        clauses = [normalized(c) for t in sentences(line) for c in _CLAUSE.split(t)]
+        # A bare yes or no in machine text answers its own question ("Yes, I'm a human").
+        if any(c in vote_phrases() and c not in _answers() for c in clauses):
+            return line.strip()[:200]
+    return ""
 
 
 def _sender_names(headers: dict[str, str]) -> list[str]:

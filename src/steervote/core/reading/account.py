@@ -73,7 +73,8 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
     `verdict` is `classify(own)`; `names` are the words of the member's name (a sign-off).
     Returns the vote stated (with its sentence) when all is accounted for, or the problem.
     """
-    units = [_analyse(text, frozenset(normalize(n) for n in names)) for text in sentences(own)]
+    member = frozenset(normalize(n) for n in names)
+    units = [_analyse(text, member, own=verdict.signal) for text in sentences(own)]
     if not units:
         return CLEAR
     data_votes = {vote for unit in units for vote in unit.votes}
@@ -84,9 +85,9 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
         shown = next((u.text for u in units if u.votes), verdict.evidence)
         return Account(None, shown, f'mixed votes: {", ".join(sorted(votes))} ("{shown}")')
     last_vote = max((i for i, u in enumerate(units) if _states_vote(u, verdict)), default=-1)
-    reply_language = _reply_language(units)
+    context = _Context(_reply_language(units), _vote_languages(units))
     for index, unit in enumerate(units):
-        problem = _unaccounted(unit, verdict, reply_language, trailing=index > last_vote >= 0)
+        problem = _unaccounted(unit, verdict, context, trailing=index > last_vote >= 0)
         if problem:
             return Account(None, unit.text, f'{problem}: "{_excerpt(unit.text)}"')
     if not votes:
@@ -96,21 +97,24 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
     return Account(vote, _excerpt(statement), "")
 
 
-def _analyse(text: str, names: frozenset[str]) -> _Sentence:
+def _analyse(text: str, names: frozenset[str], *, own: bool) -> _Sentence:
+    """A sentence split into clauses; `own`: the older reader found something in the reply,
+    so its seven languages' vote phrases are its to weigh."""
     parts = [(normalize(p), p) for p in _CLAUSE_BREAK.split(text)]
     clauses = [c for c, _ in parts if c]
     if courtesy_only(normalize(text), names, capitalised(text)):
         polite = [True] * len(clauses)  # "Здравствуйте, Helen.": the name beside the greeting
     else:
         polite = [courtesy_only(c, names, capitalised(p)) for c, p in parts if c]
-    return _Sentence(text, clauses, {v for c in clauses for v in _data_votes(c)}, polite)
+    votes = {v for c in clauses for v in _data_votes(c, own=own)}
+    return _Sentence(text, clauses, votes, polite)
 
 
-def _data_votes(clause: str) -> set[Vote]:
-    """The votes a clause states in a language only the data reads (the older reader has
-    weighed every phrase of its own seven languages, changes of mind included)."""
+def _data_votes(clause: str, *, own: bool) -> set[Vote]:
+    """The votes a clause states. Where the older reader found something, the phrases of its
+    own seven languages are left to it (it weighs changes of mind and negations)."""
     pairs = vote_phrases().get(clause, frozenset())
-    if any(code in CLASSIFIED for code, _ in pairs):
+    if own and any(code in CLASSIFIED for code, _ in pairs):
         return set()
     return {vote for _, vote in pairs}
 
@@ -135,47 +139,55 @@ def _holds(evidence: str, text: str) -> bool:
     return bool(evidence) and shown == evidence
 
 
-def _unaccounted(
-    unit: _Sentence, verdict: Verdict, reply_language: str | None, *, trailing: bool
-) -> str:
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What the whole reply says about its language."""
+
+    reply_language: str | None  # identified from all its non-courtesy sentences
+    vote_languages: frozenset[str]  # languages any of its vote phrases belong to
+
+
+def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, trailing: bool) -> str:
     """Why this sentence is not accounted for ("" when it is)."""
     if all(unit.courtesy):
         return ""
-    if verdict.vote is not None and _holds(verdict.evidence, unit.text):
-        # The older reader read this sentence whole, qualifiers included; what it does not
-        # know is acknowledgement and stated future intent.
-        return _cue(" ".join(unit.clauses), ("acknowledgements", "future"), reply_language)
-    statement = _states_vote(unit, verdict)
     remarks = [
         clause
         for clause, polite in zip(unit.clauses, unit.courtesy, strict=True)
         if not polite and clause not in vote_phrases()
     ]
+    read_whole = verdict.vote is not None and (
+        _holds(verdict.evidence, unit.text) or classify(unit.text).signal
+    )
+    if read_whole:
+        # The older reader weighed this sentence's vote words with the rest of the reply
+        # ("Change my vote to AGAINST. I can't support it.") and found them consistent. It
+        # knows neither acknowledgements and votes promised for later, nor the qualifiers of
+        # languages other than its own ("For, hvis § 4 bliver rettet").
+        whole = " ".join(unit.clauses)
+        codes = _languages_for(unit.text, context)
+        if isinstance(codes, str) or set(codes) <= CLASSIFIED or not remarks:
+            return _cue(whole, ("acknowledgements", "future"), *_read_codes(context))
+        others = [c for c in codes if c not in CLASSIFIED]
+        return _cue(" ".join(remarks), tuple(k for k, _ in _KINDS), *others) or _cue(
+            whole, ("acknowledgements", "future"), *codes
+        )
     if not remarks:
         return ""
     if trailing and _is_name_line(unit.text):
         return ""
-    text = " ".join(remarks)
     if unit.text.rstrip(" \"')]*_~").endswith(("?", "？", "؟")):
         return "a question"
+    statement = _states_vote(unit, verdict)
     if not statement:
         said = classify(unit.text)
-        if said.signal and verdict.vote is not None:
-            # The older reader weighed this sentence's vote words with the rest of the reply
-            # ("Change my vote to AGAINST. I can't support it.") and found them consistent.
-            return _cue(" ".join(unit.clauses), ("acknowledgements", "future"), reply_language)
         if said.signal:
             return said.reason.split(":", 1)[0] if said.reason else "a vote word in a remark"
-    found = identify.identify(unit.text)
-    unread = found.code if found.code is not None and not found.read else None
-    if found.code is None and reply_language not in (None, *identify.READ_LANGUAGES):
-        unread = reply_language  # too short to tell alone; the rest of the reply is unread
-    if unread is not None:
-        return f"written in {identify.language_name(unread)}, which steervote does not read"
-    codes = [c for c in (found.code, reply_language) if c is not None]
-    if not codes:
+    text = " ".join(remarks)
+    codes = _languages_for(unit.text, context)
+    if isinstance(codes, str):
         if len(text.split()) > _NAME_WORDS:
-            return "a remark in a language steervote could not tell"
+            return codes
         # Too short to tell its language ("None.", "Gladly."): no qualifier of any language.
         codes = sorted(languages())
     text = _NUMBER.sub(" number ", f" {text} ")
@@ -188,6 +200,63 @@ def _unaccounted(
     if problem:
         return problem
     return _vote_words(text, codes)
+
+
+# Languages steervote does not read, and the read languages close enough that a short
+# sentence of one is often identified as the other (CLD2 on a few words of Bulgarian may say
+# Serbian): such a sentence is read in the close language the rest of the reply is in.
+_CLOSE = {
+    "sr": ("hr", "bg", "sl"),
+    "bs": ("hr", "sl"),
+    "mk": ("bg",),
+    "be": ("ru", "uk"),
+    "ca": ("es", "fr"),
+    "gl": ("pt", "es"),
+    "af": ("nl",),
+    "lb": ("de",),
+    "fy": ("nl",),
+    "nn": ("no",),
+    "fo": ("is", "da"),
+}
+
+
+def _languages_for(text: str, context: _Context) -> list[str] | str:
+    """The read languages to weigh this sentence in, or why it cannot be weighed."""
+    found = identify.identify(text)
+    pool = set(context.vote_languages)
+    if context.reply_language in identify.READ_LANGUAGES:
+        pool.add(str(context.reply_language))
+    if found.code is not None:
+        if found.read:
+            return [found.code]
+        close = [c for c in _CLOSE.get(found.code, ()) if c in pool]
+        if close:
+            return close
+        return f"written in {identify.language_name(found.code)}, which steervote does not read"
+    reply = context.reply_language
+    if reply is not None and reply not in identify.READ_LANGUAGES:
+        # Too short to tell alone, and the rest of the reply is in a language not read.
+        return f"written in {identify.language_name(reply)}, which steervote does not read"
+    guess = found.guess
+    if guess is not None and guess not in identify.READ_LANGUAGES:
+        close = [c for c in _CLOSE.get(guess, ()) if c in pool]
+        if not close:
+            return (
+                f"perhaps written in {identify.language_name(guess)}, which steervote does not read"
+            )
+        return close
+    if guess is not None:
+        pool.add(guess)
+    if not pool:
+        return "a remark in a language steervote could not tell"
+    return sorted(pool)
+
+
+def _read_codes(context: _Context) -> list[str]:
+    codes = set(context.vote_languages)
+    if context.reply_language in identify.READ_LANGUAGES:
+        codes.add(str(context.reply_language))
+    return sorted(codes)
 
 
 def _cue(text: str, kinds: Sequence[str], *codes: str | None) -> str:
@@ -205,7 +274,7 @@ def _vote_words(text: str, codes: Sequence[str]) -> str:
     for language in _languages_of(codes):
         for vote, phrases in language.votes.items():
             for phrase in phrases:
-                if (" " in phrase or len(phrase) > 4) and language.contains(text, phrase):
+                if " " in phrase and language.contains(text, phrase):
                     return f"mentions {vote.upper()} in a remark"
     return ""
 
@@ -265,6 +334,12 @@ def _is_name_line(text: str) -> bool:
     if not words or len(words) > _NAME_WORDS or text.rstrip().endswith(("?", "!", ".")):
         return False
     return all(w[:1].isupper() or not w[:1].isalpha() or not w[:1].islower() for w in words)
+
+
+def _vote_languages(units: list[_Sentence]) -> frozenset[str]:
+    phrases = vote_phrases()
+    codes = {code for u in units for c in u.clauses for code, _ in phrases.get(c, ())}
+    return frozenset(c.split("-", 1)[0] for c in codes)
 
 
 def _reply_language(units: list[_Sentence]) -> str | None:

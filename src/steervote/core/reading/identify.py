@@ -64,6 +64,8 @@ class Identified:
     """0..1; ``code`` is None below ``THRESHOLD``."""
     read: bool
     """``code`` is one of ``READ_LANGUAGES``."""
+    guess: str | None = None
+    """The identifier's best guess even when unsure (our code, as ``code``), or None."""
 
 
 _UNSURE: Final = Identified(code=None, confidence=0.0, read=False)
@@ -236,8 +238,8 @@ def identify(text: str) -> Identified:
     if code is None:
         return Identified(code=None, confidence=confidence, read=False)
     if confidence < THRESHOLD:
-        return Identified(code=None, confidence=confidence, read=False)
-    return Identified(code=code, confidence=confidence, read=code in READ_LANGUAGES)
+        return Identified(code=None, confidence=confidence, read=False, guess=code)
+    return Identified(code=code, confidence=confidence, read=code in READ_LANGUAGES, guess=code)
 
 
 def language_name(code: str) -> str:

@@ -8,6 +8,7 @@ compared in. Pure standard library, no I/O beyond the package's own data files.
 from __future__ import annotations
 
 import functools
+import itertools
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -102,6 +103,7 @@ class Language:
     name: str
     word_boundaries: bool
     votes: Mapping[Vote, frozenset[str]]
+    answers: frozenset[str]
     negators: frozenset[str]
     conditions: frozenset[str]
     hedges: frozenset[str]
@@ -142,7 +144,7 @@ class LexiconError(Exception):
 
 # Each table and its keys; True: the list must not be empty.
 _SCHEMA: dict[str, dict[str, bool]] = {
-    "votes": {"for": True, "against": True, "abstain": True},
+    "votes": {"for": True, "against": True, "abstain": True, "answers": False},
     "cues": {
         "negators": True,
         "conditions": True,
@@ -222,19 +224,18 @@ def _parse(stem: str, text: str) -> Language:
     word_boundaries = _scalar(data, "word_boundaries", bool, where)
     votes, cues, mail, examples = (_lists(data, table, where) for table in _SCHEMA)
     by_vote = {vote: frozenset(votes[vote.value]) for vote in Vote}
-    for vote in Vote:
-        for other in Vote:
-            both = by_vote[vote] & by_vote[other] if vote < other else frozenset()
-            if both:
-                raise LexiconError(
-                    f"{where}: votes.{vote.value} and votes.{other.value} "
-                    f"both list {sorted(both)[0]!r}"
-                )
+    for vote, other in itertools.combinations(Vote, 2):
+        both = by_vote[vote] & by_vote[other]
+        if both:
+            raise LexiconError(
+                f"{where}: votes.{vote.value} and votes.{other.value} both list {min(both)!r}"
+            )
     return Language(
         code=code,
         name=name,
         word_boundaries=word_boundaries,
         votes=MappingProxyType(by_vote),
+        answers=frozenset(votes["answers"]),
         negators=frozenset(cues["negators"]),
         conditions=frozenset(cues["conditions"]),
         hedges=frozenset(cues["hedges"]),
