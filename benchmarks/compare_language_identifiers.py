@@ -41,7 +41,7 @@ iw -> he (cld2/cld3), sh (fastText's Serbo-Croatian) -> hr, and py3langid's labe
 varieties to their language (ary/arz -> ar, yue/wuu -> zh).
 
 The last configuration, steervote-identify, is steervote's own wrapper
-(src/steervote/core/reading/identify.py, loaded from its file: pycld2 on the text without
+(src/steervote/core/reading/languages/identify.py, loaded from its file: pycld2 on the text without
 product names and digits, with the confidence built there); its threshold row is how
 identify.THRESHOLD was chosen.
 """
@@ -916,7 +916,7 @@ def _steervote() -> Detector:
     and confidence before the threshold, so that the threshold can be chosen here."""
     import importlib.util
 
-    path = Path(__file__).parent.parent / "src/steervote/core/reading/identify.py"
+    path = Path(__file__).parent.parent / "src/steervote/core/reading/languages/identify.py"
     spec = importlib.util.spec_from_file_location("steervote_identify", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

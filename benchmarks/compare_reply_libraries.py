@@ -70,10 +70,11 @@ sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(ROOT / "src"))
 
 from corpus_fill import fill  # noqa: E402  (tests/ is put on the path above)
-from steervote.core import quote, reply  # noqa: E402
-from steervote.core.autoreply import machine_reason  # noqa: E402
-from steervote.core.classify import classify, normalize  # noqa: E402
+from steervote.core import reply  # noqa: E402
 from steervote.core.mime import decode_words, raw_headers, read_body  # noqa: E402
+from steervote.core.reading.machine import machine_reason  # noqa: E402
+from steervote.core.reading.quotes import quote  # noqa: E402
+from steervote.core.reading.vote.classify import classify, normalize  # noqa: E402
 from steervote.core.reply import Kind, Reading, read_reply  # noqa: E402
 
 CLEAR = ("for", "against", "abstain")

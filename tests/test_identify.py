@@ -1,4 +1,4 @@
-"""Language identification of reply sentences (core/reading/identify.py, CLD2 through pycld2).
+"""Language identification of reply sentences (reading/languages/identify.py: pycld2).
 
 Clear sentences of every language steervote reads must be identified, a sentence in a language
 it does not read must say so, and nothing, whatever the text, may raise.
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from steervote.core.reading.identify import (
+from steervote.core.reading.languages.identify import (
     READ_LANGUAGES,
     THRESHOLD,
     identify,

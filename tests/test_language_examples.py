@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from steervote.core.reading.lexicon import languages
+from steervote.core.reading.languages.lexicon import languages
 from steervote.core.reply import Kind, read_reply
 
 CASES = [

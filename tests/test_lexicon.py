@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from steervote.core.reading import lexicon
-from steervote.core.reading.lexicon import Language, LexiconError, languages, normalize
+from steervote.core.reading.languages import lexicon
+from steervote.core.reading.languages.lexicon import Language, LexiconError, languages, normalize
 from steervote.core.vote import Vote
 
 CODES = frozenset(
@@ -60,7 +60,7 @@ CODES = frozenset(
     ]
 )
 NO_SPACES = frozenset({"ja", "zh-hans", "zh-hant", "ko"})
-FOLDER = Path(str(resources.files("steervote.core.reading").joinpath("languages")))
+FOLDER = Path(str(resources.files("steervote.core.reading.languages")))
 FILES = sorted(FOLDER.glob("*.toml"))
 NORMALIZED_TABLES = ("votes", "cues", "mail")
 

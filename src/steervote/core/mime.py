@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from email.header import decode_header
 from email.message import Message
 
-from steervote.core.htmltext import html_to_text
+from steervote.core.reading.quotes.htmltext import html_to_text
 
 # Hostile or huge mail is read only this far: a member's own words are near the top
 # (or just below one quoted ballot), and every pass over the text stays linear.

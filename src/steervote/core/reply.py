@@ -15,14 +15,14 @@ from email.message import Message
 from email.utils import parseaddr
 from enum import StrEnum
 
-from steervote.core import quote
-from steervote.core.autoreply import automated_reason, machine_reason
-from steervote.core.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.mime import decode_words, raw_headers, read_body
-from steervote.core.reading.account import account
-from steervote.core.reading.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
-from steervote.core.reading.lexicon import languages, vote_phrases
-from steervote.core.reading.lexicon import normalize as normalized
+from steervote.core.reading.languages.lexicon import languages, vote_phrases
+from steervote.core.reading.languages.lexicon import normalize as normalized
+from steervote.core.reading.machine import automated_reason, machine_reason
+from steervote.core.reading.quotes import quote
+from steervote.core.reading.quotes.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
+from steervote.core.reading.vote.account import account
+from steervote.core.reading.vote.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.vote import Vote
 
 OWN_TEXT_LIMIT = 2_000

@@ -257,7 +257,7 @@ def _parse(stem: str, text: str) -> Language:
 @functools.cache
 def languages() -> Mapping[str, Language]:
     """Every language file, loaded once (functools.cache), keyed by code."""
-    folder = resources.files(__package__ or "steervote.core.reading").joinpath("languages")
+    folder = resources.files(__package__ or "steervote.core.reading.languages")
     loaded: dict[str, Language] = {}
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):
         if entry.name.endswith(".toml") and entry.is_file():

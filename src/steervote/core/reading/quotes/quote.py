@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from steervote.core.reading import shapes
-from steervote.core.reading.account import capitalised, courtesy_only
-from steervote.core.reading.known import INSTRUCTIONS, KnownText
-from steervote.core.reading.lexicon import normalize, vote_phrases
-from steervote.core.votewords import words
+from steervote.core.reading.languages.lexicon import normalize, vote_phrases
+from steervote.core.reading.languages.votewords import words
+from steervote.core.reading.quotes import shapes
+from steervote.core.reading.quotes.known import INSTRUCTIONS, KnownText
+from steervote.core.reading.vote.account import capitalised, courtesy_only
 
 _SEPARATOR_WORDS = re.compile(
     r"original|forward|weitergeleitet|urspr[üu]ngliche|d'origine|transf[ée]r|r[ée]exp[ée]di|"

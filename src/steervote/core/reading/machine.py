@@ -11,7 +11,7 @@ import re
 from email.message import Message
 
 from steervote.core.mime import content_type
-from steervote.core.reading.lexicon import languages, normalize
+from steervote.core.reading.languages.lexicon import languages, normalize
 
 _AUTO_HEADERS = (
     "x-autoreply",

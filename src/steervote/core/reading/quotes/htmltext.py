@@ -24,7 +24,9 @@ _VOID = _names("br hr img meta link input col area base wbr source embed param")
 def _markers() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The clients' quote markers (reading/clients.toml): classes, names, stop ids."""
     data = tomllib.loads(
-        resources.files("steervote.core.reading").joinpath("clients.toml").read_text("utf-8")
+        resources.files(__package__ or "steervote.core.reading.quotes")
+        .joinpath("clients.toml")
+        .read_text("utf-8")
     )
     return tuple(data["quote_classes"]), tuple(data["quote_names"]), tuple(data["stop_ids"])
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
-from steervote.core.reading.lexicon import languages, normalize
+from steervote.core.reading.languages.lexicon import languages, normalize
 
 # Every Unicode bidirectional control (LRM, RLM, ALM, embeddings, overrides, isolates).
 _BIDI = dict.fromkeys(

@@ -21,9 +21,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from steervote.core.classify import Verdict, classify, sentences
-from steervote.core.reading import identify
-from steervote.core.reading.lexicon import Language, languages, normalize, vote_phrases
+from steervote.core.reading.languages import identify
+from steervote.core.reading.languages.lexicon import Language, languages, normalize, vote_phrases
+from steervote.core.reading.vote.classify import Verdict, classify, sentences
 from steervote.core.vote import Vote
 
 # Symbols that do say something about a vote ("👍", "✅", "❌", "+1").

@@ -16,8 +16,8 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from steervote.core import review_cues as cues
-from steervote.core import votewords as w
+from steervote.core.reading.languages import votewords as w
+from steervote.core.reading.vote import cues
 from steervote.core.vote import Vote
 
 MAX_TEXT = 10_000  # more new text than this is an essay: a secretary reads it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from steervote.core import votewords as w
+from steervote.core.reading.languages import votewords as w
 
 COURTESY = re.compile(
     r" (?:even if|as if|let me know if|if you(?: need| have| want| require| would like|'d like)"
