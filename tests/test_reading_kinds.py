@@ -135,3 +135,41 @@ def test_the_ballot_quoted_without_any_marker_is_not_the_members_text() -> None:
 def test_a_vote_below_an_unprefixed_ballot_is_read() -> None:
     reading = read(BALLOT + "\nAgainst.\n")
     assert (reading.kind, reading.vote) == (Kind.VOTE, "against"), reading.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Ja. Men bara om stadgarna ändras före årsmötet.",  # Swedish: only if
+        "Tak, ale tylko jeśli poprawicie artykuł 4.",  # Polish: only if
+        "Si, ma solo se l'articolo 4 viene corretto.",  # Italian: only if
+        "Da, dar numai dacă se modifică articolul 4.",  # Romanian: only if
+        "Ja, hvis vedtægterne bliver rettet.",  # Danish: if
+        "Ja. Lakini tu ikiwa kifungu cha nne kitabadilishwa kabla ya mkutano.",  # Swahili
+    ],
+)
+def test_a_shared_vote_word_with_a_condition_in_another_language_is_not_counted(body: str) -> None:
+    reading = read(body + "\n\n" + quoted("> "))
+    assert reading.kind == Kind.NEEDS_REVIEW, (reading.vote, reading.reason)
+
+
+def test_a_word_that_is_a_vote_in_one_language_and_thanks_in_another_is_read_in_context() -> None:
+    assert read("Tak.\n\n" + quoted("> ")).kind == Kind.NEEDS_REVIEW
+    polish = read("Tak. Dziękuję za przygotowanie statutu.\n\n" + quoted("> "))
+    assert (polish.kind, polish.vote) == (Kind.VOTE, "for"), polish.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "vote"),
+    [
+        ("Głosuję za.\n\nPozdrawiam\nKasia", "for"),
+        ("Против.\n\nС уважением,\nСэм", "against"),
+        ("弃权。\n\n王伟", "abstain"),
+        ("Jsem proti.\n\nS pozdravem\nPetr", "against"),
+        ("Pidättäydyn äänestämästä.\n\nTerveisin\nMatti", "abstain"),
+        ("賛成です。\n\nよろしくお願いします。", "for"),
+    ],
+)
+def test_a_clear_vote_in_a_language_steervote_reads_is_counted(body: str, vote: str) -> None:
+    reading = read(body + "\n\n" + quoted("> "))
+    assert (reading.kind, reading.vote) == (Kind.VOTE, vote), reading.reason

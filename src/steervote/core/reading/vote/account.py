@@ -77,6 +77,11 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
     units = [_analyse(text, member, own=verdict.signal) for text in sentences(own)]
     if not units:
         return CLEAR
+    reply_language = _reply_language(units)
+    for unit in units:
+        problem = _resolve_double_meaning(unit, reply_language)
+        if problem:
+            return Account(None, unit.text, f'{problem}: "{_excerpt(unit.text)}"')
     data_votes = {vote for unit in units for vote in unit.votes}
     votes = set(data_votes)
     if verdict.vote is not None:
@@ -85,7 +90,7 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
         shown = next((u.text for u in units if u.votes), verdict.evidence)
         return Account(None, shown, f'mixed votes: {", ".join(sorted(votes))} ("{shown}")')
     last_vote = max((i for i, u in enumerate(units) if _states_vote(u, verdict)), default=-1)
-    context = _Context(_reply_language(units), _vote_languages(units))
+    context = _Context(reply_language, _vote_languages(units))
     for index, unit in enumerate(units):
         problem = _unaccounted(unit, verdict, context, trailing=index > last_vote >= 0)
         if problem:
@@ -125,6 +130,29 @@ def capitalised(text: str) -> frozenset[str]:
     if len(found) > 2:
         return frozenset()
     return frozenset(w for w in found if w not in vote_phrases())
+
+
+def _resolve_double_meaning(unit: _Sentence, reply_language: str | None) -> str:
+    """A sentence that is a vote in one language and courtesy in another (Polish "tak", yes;
+    Danish "tak", thanks) is read in the language of the reply; where that cannot be told,
+    a secretary asks. Returns the problem, or "" (the sentence's votes then stand or go)."""
+    if not unit.votes or not all(unit.courtesy):
+        return ""
+    clause = next((c for c in unit.clauses if c in vote_phrases()), "")
+    voting = {code.split("-", 1)[0] for code, _ in vote_phrases().get(clause, ())}
+    polite = {
+        code.split("-", 1)[0] for code, lang in languages().items() if clause in lang.courtesy
+    }
+    if not polite or polite <= voting:
+        return ""
+    if reply_language in voting and reply_language not in polite:
+        return ""
+    if reply_language in polite:
+        unit.votes.clear()  # courtesy in the language the reply is written in
+        return ""
+    names = ", ".join(sorted(identify.language_name(c) for c in voting))
+    others = ", ".join(sorted(identify.language_name(c) for c in polite))
+    return f'"{clause}" is a vote in {names} but courtesy in {others}'
 
 
 def _states_vote(unit: _Sentence, verdict: Verdict) -> bool:
