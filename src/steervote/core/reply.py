@@ -108,7 +108,7 @@ def _read(
     subject = decode_words(headers.get("subject", ""))
     machine = machine_reason(msg, headers, subject)
     body = read_body(msg)
-    own = quote.own_text(body.text, known=_known(ballot_text))
+    own = quote.own_text(body.text, known=_known(ballot_text), names=_sender_names(headers))
     shown = own[:OWN_TEXT_LIMIT]
     if machine is None:
         machine = automated_reason(body.text, subject)
@@ -133,10 +133,12 @@ def _read(
         return _review(shown, accounted.problem, accounted.evidence)
     if accounted.vote is not None and said.vote is None:
         said = Verdict(accounted.vote, accounted.evidence, f"reads as {accounted.vote}", True)
-    if said.vote is not None and _is_answer(said.evidence):
+    if said.vote is not None:
         question = _question_answered(body.text, ballot_text)
-        if question:
-            return _review(shown, f'a bare "{said.evidence}" below a question: "{question}"')
+        if question and (_is_answer(said.evidence) or _echoes(question, said.evidence)):
+            return _review(
+                shown, f'"{said.evidence}" answers the question quoted below it: "{question}"'
+            )
     return _combine(said, titled, shown)
 
 
@@ -146,9 +148,18 @@ def _answers() -> frozenset[str]:
 
 
 def _is_answer(evidence: str) -> bool:
-    """Is the vote only a yes or a no ("Yes.", "Ja", "Tak")? It answers any question."""
+    """Does the vote statement start with a yes or a no ("Yes.", "Ja, danke.", "No, not
+    yet!")? Those answer any question, not only the ballot's."""
     words = normalized(evidence).split()
-    return 0 < len(words) <= 2 and all(w in _answers() for w in words)
+    return bool(words) and words[0] in _answers()
+
+
+def _echoes(question: str, evidence: str) -> bool:
+    """Does the quoted question ask about voting, or offer the very word the member wrote
+    ("Is anyone against moving the meeting?" — "Against.")?"""
+    words = normalized(evidence).split()
+    asked = normalized(question).split()
+    return bool(words) and (words[0] in asked or _VOTING.search(question) is not None)
 
 
 def _question_answered(text: str, ballot_text: str | None) -> str:
@@ -171,9 +182,19 @@ def _known(ballot_text: str | None) -> KnownText:
     return INSTRUCTIONS if not ballot_text else KnownText.of(BALLOT_INSTRUCTIONS, ballot_text)
 
 
+# "my vote ... is AGAINST" written into an out-of-office: a statement about voting.
+_VOTING = re.compile(r"\b(?:vote|voting|voted|abstain\w*|stimme|voto|stem|vote)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,;:]|\s[-–—]+\s")
-# Delivery and read reports and calendar responses carry the ballot itself, never a vote.
-_REPORTS = ("delivery or read report", "calendar response", "bounce")
+# Delivery and read reports and calendar responses carry the ballot itself, never a vote;
+# list mail (digests, list notices) carries other people's words.
+_REPORTS = (
+    "delivery or read report",
+    "calendar response",
+    "bounce",
+    "auto-reply: Precedence=list",
+    "auto-reply: Precedence=bulk",
+    "list software notice",
+)
 
 
 def _written_vote(text: str, ballot_text: str | None) -> str:
@@ -181,7 +202,8 @@ def _written_vote(text: str, ballot_text: str | None) -> str:
     for line in quote.unquoted_lines(text, known=_known(ballot_text)):
         clauses = [normalized(c) for t in sentences(line) for c in _CLAUSE.split(t)]
         # A bare yes or no in machine text answers its own question ("Yes, I'm a human").
-        if any(c in vote_phrases() and c not in _answers() for c in clauses):
+        stated = _VOTING.search(line) is not None and classify(line).vote is not None
+        if stated or any(c in vote_phrases() and c not in _answers() for c in clauses):
             return line.strip()[:200]
     return ""
 

@@ -12,6 +12,7 @@ those is the earlier message. Signatures ("-- ", a sign-off such as "Regards"), 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from steervote.core.reading.languages.lexicon import normalize, vote_phrases
 from steervote.core.reading.languages.votewords import words
@@ -157,12 +158,21 @@ _VOTEISH = words(
 )
 
 
-def own_text(text: str, *, limit: int = 100_000, known: KnownText = INSTRUCTIONS) -> str:
+def own_text(
+    text: str,
+    *,
+    limit: int = 100_000,
+    known: KnownText = INSTRUCTIONS,
+    names: Sequence[str] = (),
+) -> str:
     """The member's own lines of a decoded body, in order, without quoted or boilerplate text.
 
     `known` is the text of the ballot replied to: wherever a reply quotes it, under any quote
-    prefix or none, those lines are quoted text.
+    prefix or none, those lines are quoted text. `names` are the words of the member's name
+    (From): a line that is their name starts their signature ("Sam Tarry / Coordinator,
+    Campaign Against Austerity" holds no vote).
     """
+    signature_names = _name_lines(names)
     lines = shapes.without_bidi(text).split("\n")
     quoted = _quoted_lines(lines, known)
     own: list[str] = []
@@ -207,7 +217,9 @@ def own_text(text: str, *, limit: int = 100_000, known: KnownText = INSTRUCTIONS
             pass
         elif low.startswith(_BANNER_STARTS):
             skip_paragraph = True
-        elif size and (_is_signoff(low) or _is_courtesy_line(line)):
+        elif (size and (_is_signoff(low) or _is_courtesy_line(line))) or (
+            normalize(line) in signature_names
+        ):
             in_signature = True
         else:
             own.append(line)
@@ -283,6 +295,14 @@ def unquoted_lines(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 2
     lines = shapes.without_bidi(text).split("\n")[:limit]
     quoted = _quoted_lines(lines, known)
     return [line for line, q in zip(lines, quoted, strict=True) if line.strip() and not q]
+
+
+def _name_lines(names: Sequence[str]) -> frozenset[str]:
+    """The lines a member's signature starts with: their full name, their first name."""
+    words = [normalize(n) for n in names if normalize(n)]
+    if not words:
+        return frozenset()
+    return frozenset({" ".join(words), words[0]})
 
 
 def _quoted_lines(lines: list[str], known: KnownText) -> list[bool]:
@@ -398,6 +418,10 @@ def _attribution_strength(text: str) -> int:
     dated = "@" in low or any(ch.isdigit() for ch in low)
     if _NOTES_ATTRIBUTION.search(low) or (dated and low.startswith(_ATTRIBUTION_LEAD)):
         return 2
+    if len(low.split()) <= 8 and (
+        _ATTRIBUTION_VERB.search(low[-20:]) or shapes.attribution_verb(low[-24:])
+    ):
+        return 2  # "Tom Kibasi wrote:" — whatever follows is his, marked or not
     if dated and (_ATTRIBUTION_VERB.search(low[-30:]) or shapes.attribution_verb(low[-40:])):
         return 2
     return max(1, shapes.attribution_shape(text))

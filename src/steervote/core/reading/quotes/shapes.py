@@ -22,8 +22,9 @@ from steervote.core.reading.languages.lexicon import languages, normalize
 _BIDI = dict.fromkeys(
     map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 )
-# "> ", "> > ", ">>", The Bat!'s and other Windows clients' initials ("HM> ", "JK>"), "| ".
-_QUOTE_PREFIX = re.compile(r"^[ \t]*(?:(?:[^\W\d_]{1,3})?>|\|(?=\s|$))")
+# "> ", "> > ", ">>", The Bat!'s and other Windows clients' initials ("HM> ", "JK>"), and the
+# rarer markers some clients and gateways use: "| ", "» ", "] ", ": ".
+_QUOTE_PREFIX = re.compile(r"^[ \t]*(?:(?:[^\W\d_]{1,3})?>|[|»\]:](?=\s|$)|»)")
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+|<[^<>\s]+@[^<>\s]+>")
 _DATE = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b"  # 10:15, 10.15

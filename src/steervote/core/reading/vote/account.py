@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from steervote.core.reading.languages import identify
 from steervote.core.reading.languages.lexicon import Language, languages, normalize, vote_phrases
+from steervote.core.reading.vote import cues
 from steervote.core.reading.vote.classify import Verdict, classify, sentences
 from steervote.core.vote import Vote
 
@@ -65,6 +66,7 @@ class _Sentence:
     clauses: list[str]  # normalised
     votes: set[Vote]  # data-language vote statements among its clauses
     courtesy: list[bool]
+    raw: list[str]  # the clauses as written
 
 
 def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account:
@@ -90,7 +92,7 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
         shown = next((u.text for u in units if u.votes), verdict.evidence)
         return Account(None, shown, f'mixed votes: {", ".join(sorted(votes))} ("{shown}")')
     last_vote = max((i for i, u in enumerate(units) if _states_vote(u, verdict)), default=-1)
-    context = _Context(reply_language, _vote_languages(units))
+    context = _Context(reply_language, _vote_languages(units), _reply_guess(units))
     for index, unit in enumerate(units):
         problem = _unaccounted(unit, verdict, context, trailing=index > last_vote >= 0)
         if problem:
@@ -112,7 +114,7 @@ def _analyse(text: str, names: frozenset[str], *, own: bool) -> _Sentence:
     else:
         polite = [courtesy_only(c, names, capitalised(p)) for c, p in parts if c]
     votes = {v for c in clauses for v in _data_votes(c, own=own)}
-    return _Sentence(text, clauses, votes, polite)
+    return _Sentence(text, clauses, votes, polite, [p for c, p in parts if c])
 
 
 def _data_votes(clause: str, *, own: bool) -> set[Vote]:
@@ -173,6 +175,7 @@ class _Context:
 
     reply_language: str | None  # identified from all its non-courtesy sentences
     vote_languages: frozenset[str]  # languages any of its vote phrases belong to
+    reply_guess: str | None = None  # the identifier's best guess for them, even if unsure
 
 
 def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, trailing: bool) -> str:
@@ -184,21 +187,32 @@ def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, traili
         for clause, polite in zip(unit.clauses, unit.courtesy, strict=True)
         if not polite and clause not in vote_phrases()
     ]
-    read_whole = verdict.vote is not None and (
-        _holds(verdict.evidence, unit.text) or classify(unit.text).signal
-    )
-    if read_whole:
+    if verdict.vote is not None and _read_whole(unit.text, verdict):
         # The older reader weighed this sentence's vote words with the rest of the reply
         # ("Change my vote to AGAINST. I can't support it.") and found them consistent. It
-        # knows neither acknowledgements and votes promised for later, nor the qualifiers of
-        # languages other than its own ("For, hvis § 4 bliver rettet").
-        whole = " ".join(unit.clauses)
+        # knows neither acknowledgements, votes promised for later and conditions it has no
+        # word for, nor the qualifiers of languages other than its own ("For, hvis § 4 ...").
+        whole = _without_courtesy(" ".join(unit.clauses))
+        remarks = [  # the clauses the older reader did not read a vote in
+            clause
+            for clause, raw in zip(unit.clauses, unit.raw, strict=True)
+            if clause in remarks and classify(raw).vote is None
+        ]
         codes = _languages_for(unit.text, context)
-        if isinstance(codes, str) or set(codes) <= CLASSIFIED or not remarks:
-            return _cue(whole, ("acknowledgements", "future"), *_read_codes(context))
+        rest = _without_courtesy(" ".join(remarks))
+        if isinstance(codes, str) and len(rest.split()) <= 2:
+            codes = sorted(languages())  # "-1, sorry.": too short to tell; no qualifier at all
+        if isinstance(codes, str):
+            return codes if remarks else _cue(whole, _LATER, *_read_codes(context))
+        if set(codes) <= CLASSIFIED or not remarks:
+            found = _cue(whole, _LATER, *codes, *_read_codes(context))
+            return found or (_cue(rest, ("conditions",), *codes) if remarks else "")
         others = [c for c in codes if c not in CLASSIFIED]
-        return _cue(" ".join(remarks), tuple(k for k, _ in _KINDS), *others) or _cue(
-            whole, ("acknowledgements", "future"), *codes
+        return (
+            _cue(rest, tuple(k for k, _ in _KINDS), *others)
+            or _answer_in(rest, others)
+            or _vote_words(rest, others)
+            or _cue(whole, _LATER, *codes)
         )
     if not remarks:
         return ""
@@ -222,12 +236,44 @@ def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, traili
     if set(codes) <= CLASSIFIED:
         # The older reader has weighed negations and vote words in these languages (above);
         # what it does not look for outside a vote sentence is a condition, an
-        # acknowledgement or a vote promised for later.
-        return _cue(text, ("conditions", "acknowledgements", "future"), *codes)
+        # acknowledgement, a vote promised for later, or a second yes or no ("Oui. Enfin
+        # non, je dois relire l'article 9.").
+        text = _without_courtesy(_NEUTRAL.sub(" ok ", text))
+        return _cue(text, _ALWAYS, *codes) or _answer_in(text, codes)
     problem = _cue(text, tuple(kind for kind, _ in _KINDS), *codes)
     if problem:
         return problem
-    return _vote_words(text, codes)
+    return _answer_in(text, codes) or _vote_words(text, codes)
+
+
+# What the older reader never weighs, in any language.
+_ALWAYS = ("conditions", "acknowledgements", "future")
+_LATER = ("acknowledgements", "future")
+# "No problem", "no worries": a no that answers nothing.
+_NEUTRAL = re.compile(r" no (?:problems?|objections?|worries|doubt|issues?|concerns?|rush|hurry)\b")
+
+
+def _read_whole(text: str, verdict: Verdict) -> bool:
+    """Did the older reader read this sentence as (part of) the vote?"""
+    if _holds(verdict.evidence, text):
+        return True
+    said = classify(text)
+    return said.vote is not None or said.reason.startswith(("negated", "hedged", "mixed"))
+
+
+def _without_courtesy(text: str) -> str:
+    """Courtesy uses of "if" ("let me know if you need anything") are no condition."""
+    return cues.COURTESY.sub(" ", f" {text} ")
+
+
+def _answer_in(text: str, codes: Sequence[str]) -> str:
+    """A yes or a no inside a remark: a second answer to weigh ("Ja. Eller nej förresten")."""
+    for language in _languages_of(codes):
+        # In scripts without spaces a one-character yes ("是", also "is") says nothing alone.
+        answers = [a for a in language.answers if language.word_boundaries or len(a) > 1]
+        if any(language.contains(text, answer) for answer in answers):
+            return "a yes or no in a remark"
+    return ""
 
 
 # Languages steervote does not read, and the read languages close enough that a short
@@ -252,8 +298,9 @@ def _languages_for(text: str, context: _Context) -> list[str] | str:
     """The read languages to weigh this sentence in, or why it cannot be weighed."""
     found = identify.identify(text)
     pool = set(context.vote_languages)
-    if context.reply_language in identify.READ_LANGUAGES:
-        pool.add(str(context.reply_language))
+    for code in (context.reply_language, context.reply_guess):
+        if code in identify.READ_LANGUAGES:
+            pool.add(str(code))
     if found.code is not None:
         if found.read:
             return [found.code]
@@ -266,15 +313,16 @@ def _languages_for(text: str, context: _Context) -> list[str] | str:
         # Too short to tell alone, and the rest of the reply is in a language not read.
         return f"written in {identify.language_name(reply)}, which steervote does not read"
     guess = found.guess
-    if guess is not None and guess not in identify.READ_LANGUAGES:
+    # A guess on one or two words ("sorry") means little; on more, an unread guess is a reason.
+    if guess is not None and guess not in identify.READ_LANGUAGES and len(text.split()) > 2:
         close = [c for c in _CLOSE.get(guess, ()) if c in pool]
         if not close:
             return (
                 f"perhaps written in {identify.language_name(guess)}, which steervote does not read"
             )
         return close
-    if guess is not None:
-        pool.add(guess)
+    if guess in identify.READ_LANGUAGES:
+        pool.add(str(guess))
     if not pool:
         return "a remark in a language steervote could not tell"
     return sorted(pool)
@@ -359,15 +407,28 @@ def _is_symbol(word: str) -> bool:
 def _is_name_line(text: str) -> bool:
     """A line of a signature: a name, a title, an organisation (short, no sentence in it)."""
     words = text.split()
-    if not words or len(words) > _NAME_WORDS or text.rstrip().endswith(("?", "!", ".")):
+    if not words or len(words) > _NAME_WORDS or text.rstrip().endswith(_SENTENCE_ENDS):
         return False
-    return all(w[:1].isupper() or not w[:1].isalpha() or not w[:1].islower() for w in words)
+    return all(w[:1].isupper() or not w[:1].isalpha() or _short_uncased(w) for w in words)
+
+
+_SENTENCE_ENDS = ("?", "!", ".", "。", "！", "？", "؟")
+
+
+def _short_uncased(word: str) -> bool:
+    """A word of a script without capitals (王伟, サム, 샘 드림) short enough to be a name."""
+    return not (word[:1].islower() or word[:1].isupper()) and len(word) <= 5
 
 
 def _vote_languages(units: list[_Sentence]) -> frozenset[str]:
     phrases = vote_phrases()
     codes = {code for u in units for c in u.clauses for code, _ in phrases.get(c, ())}
     return frozenset(c.split("-", 1)[0] for c in codes)
+
+
+def _reply_guess(units: list[_Sentence]) -> str | None:
+    text = " ".join(u.text for u in units if not all(u.courtesy))
+    return identify.identify(text).guess if len(text.split()) >= 3 else None
 
 
 def _reply_language(units: list[_Sentence]) -> str | None:

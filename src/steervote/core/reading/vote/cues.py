@@ -34,6 +34,7 @@ BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?: really)? needs?\b| what (?:this|the|our) (?:\w+ ){0,2}(?:really )?needs? is\b"
             r"| because that(?:'s| has| will)? (?:worked|work|going to work|gone) so well\b"
             r"| /s\b| what could (?:possibly )?go wrong\b| slow clap\b"
+            r"| said no ?(?:one|body) ever\b| whatever you say\b"
         ),
     ),
     (
@@ -42,6 +43,17 @@ BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" on my behalf\b| my (?:deputy|proxy|substitute|alternate|stand-in)\b| by proxy\b"
             r"| as (?:my )?proxy\b| vote for me\b| in my (?:place|stead)\b"
             r"| in meinem namen\b| en mon nom\b| en mi nombre\b| namens mij\b"
+        ),
+    ),
+    (
+        "relays someone else's vote",
+        re.compile(
+            r" on behalf of\b| (?:his|her|their) vote\b| \w+'s vote\b"
+            r"| (?:asked|wants|told|wanted) me to (?:tell|pass|send|forward|record|say|let)\b"
+            r"| pass(?:ing)? (?:it|this|that) on\b| forwarding (?:\w+ ){0,3}vote\b"
+            r"| record (?!me\b)\w+ as\b| put (?!me\b)\w+ down as\b"
+            r"| (?:he|she|they) (?:says|said|votes?|voted)\b"
+            r"| \w+ says ?:| im namen von\b| au nom de\b| en nombre de\b"
         ),
     ),
     (
