@@ -108,7 +108,8 @@ def _read(
     subject = decode_words(headers.get("subject", ""))
     machine = machine_reason(msg, headers, subject)
     body = read_body(msg)
-    own = quote.own_text(body.text, known=_known(ballot_text), names=_sender_names(headers))
+    names = _sender_names(headers)
+    own = quote.own_text(body.text, known=_known(ballot_text), names=names)
     shown = own[:OWN_TEXT_LIMIT]
     if machine is None:
         machine = automated_reason(body.text, subject)
@@ -128,7 +129,7 @@ def _read(
     titled = _subject_vote(subject, ballot_subject, motion_title, topics)
     if said.signal and said.vote is None:
         return _combine(said, titled, shown)  # the older reader already found a reason to ask
-    accounted = account(own, said, names=_sender_names(headers))
+    accounted = account(own, said, names=names)
     if accounted.problem:
         return _review(shown, accounted.problem, accounted.evidence)
     if accounted.vote is not None and said.vote is None:

@@ -11,7 +11,7 @@ import re
 from email.message import Message
 
 from steervote.core.mime import content_type
-from steervote.core.reading.languages.lexicon import languages, normalize
+from steervote.core.reading.languages.lexicon import languages, phrase_pattern
 
 _AUTO_HEADERS = (
     "x-autoreply",
@@ -185,15 +185,13 @@ def _calendar_reply(msg: Message) -> bool | None:
 
 @functools.cache
 def _automated_phrases() -> re.Pattern[str]:
-    phrases = {p for language in languages().values() for p in language.automated}
-    body = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(f"(?:^| )(?:{body})(?= |$)")
+    return phrase_pattern(p for language in languages().values() for p in language.automated)
 
 
 @functools.cache
-def _absence_subjects() -> tuple[str, ...]:
-    found = {p for language in languages().values() for p in language.out_of_office}
-    return tuple(sorted(found, key=len, reverse=True))
+def _absence_subjects() -> re.Pattern[str]:
+    found = (p for language in languages().values() for p in language.out_of_office)
+    return phrase_pattern(found, start=True)
 
 
 def automated_reason(text: str, subject: str) -> str | None:
@@ -205,11 +203,9 @@ def automated_reason(text: str, subject: str) -> str | None:
     still checks that no member's words are in it: automated-looking mail holding a vote goes
     to review, never silently ignored.
     """
-    low_subject = normalize(subject)
-    for start in _absence_subjects():
-        if low_subject.startswith(start):
-            return f'out-of-office subject: "{subject[:80]}"'
-    found = _automated_phrases().search(normalize(text[:4000]))
+    if _absence_subjects().search(subject.casefold()) is not None:
+        return f'out-of-office subject: "{subject[:80]}"'
+    found = _automated_phrases().search(text[:4000].casefold())
     if found is not None:
-        return f'automated text: "{found.group().strip()}"'
+        return f'automated text: "{" ".join(found.group().split())}"'
     return None

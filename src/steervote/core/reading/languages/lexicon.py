@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -59,8 +60,16 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or unicodedata.category(ch)[0] == "M"
 
 
+# A "'" or "-" with something other than a letter, digit or mark on either side. After the
+# table above only letters, digits, marks, symbols, "'", "-" and spaces are left, so "not a
+# word character" is: a space, a symbol, another mark of these, or an end.
+_LONE_MARK = re.compile(r"(?:^|(?<=[\s'\-]))['\-]|['\-](?=[\s'\-]|$)")
+
+
 def _inner_marks(text: str) -> str:
     """Keep "'" and "-" only between word characters ("don't", "e-mail"); space the others."""
+    if not any(unicodedata.category(ch)[0] == "S" for ch in text if not ch.isalnum()):
+        return _LONE_MARK.sub(" ", text)
     chars = list(text)
     last = len(chars) - 1
     for i, ch in enumerate(text):
@@ -277,3 +286,22 @@ def vote_phrases() -> Mapping[str, frozenset[tuple[str, Vote]]]:
             for phrase in phrases:
                 found.setdefault(phrase, set()).add((code, vote))
     return MappingProxyType({phrase: frozenset(pairs) for phrase, pairs in found.items()})
+
+
+def phrase_pattern(phrases: Iterable[str], *, start: bool = False) -> re.Pattern[str]:
+    """One pattern finding any of the (normalised) phrases in *casefolded* raw text.
+
+    Punctuation and spacing between the words of a phrase may be anything that is not a word
+    character ("##- Please type your reply above this line -##"), so a long text need not be
+    normalised first. `start`: only at the start of the text (after non-word characters).
+    """
+    alternatives = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        words = [re.escape(w).replace("'", "['’]") for w in phrase.split()]
+        if words:
+            alternatives.append(r"[\W_]+".join(words))
+    if not alternatives:
+        return re.compile(r"(?!x)x")
+    body = "|".join(alternatives)
+    lead = r"^[\W_]*" if start else r"(?<!\w)"
+    return re.compile(rf"{lead}(?:{body})(?!\w)")

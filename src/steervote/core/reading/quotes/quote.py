@@ -11,6 +11,7 @@ those is the earlier message. Signatures ("-- ", a sign-off such as "Regards"), 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -173,8 +174,7 @@ def own_text(
     Campaign Against Austerity" holds no vote).
     """
     signature_names = _name_lines(names)
-    lines = shapes.without_bidi(text).split("\n")
-    quoted = _quoted_lines(lines, known)
+    lines, quoted = _lines(text, known)
     own: list[str] = []
     size = 0
     in_signature = False
@@ -230,7 +230,7 @@ def own_text(
     return _tidy(own)
 
 
-def _boundary(lines: list[str], i: int, line: str, low: str) -> bool:
+def _boundary(lines: Sequence[str], i: int, line: str, low: str) -> bool:
     """Does an unprefixed quoted message start at line i (a rule, a header block, an inline
     attribution)?"""
     return (
@@ -248,8 +248,7 @@ def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40
     "" when the nearest quoted message is the ballot itself (or nothing is quoted). Used to
     see that a bare "Yes" answers a question quoted above the ballot, not the ballot.
     """
-    lines = shapes.without_bidi(text).split("\n")
-    quoted = _quoted_lines(lines, known)
+    lines, quoted = _lines(text, known)
     start = next(
         (
             i
@@ -292,9 +291,9 @@ def nearest_quote(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 40
 def unquoted_lines(text: str, *, known: KnownText = INSTRUCTIONS, limit: int = 200) -> list[str]:
     """The non-blank lines of a body that are neither quote-prefixed nor the ballot's words
     (the first `limit` lines only): what a person or a program wrote in this message."""
-    lines = shapes.without_bidi(text).split("\n")[:limit]
-    quoted = _quoted_lines(lines, known)
-    return [line for line, q in zip(lines, quoted, strict=True) if line.strip() and not q]
+    lines, quoted = _lines(text, known)
+    pairs = zip(lines[:limit], quoted[:limit], strict=True)
+    return [line for line, q in pairs if line.strip() and not q]
 
 
 def _name_lines(names: Sequence[str]) -> frozenset[str]:
@@ -305,7 +304,15 @@ def _name_lines(names: Sequence[str]) -> frozenset[str]:
     return frozenset({" ".join(words), words[0]})
 
 
-def _quoted_lines(lines: list[str], known: KnownText) -> list[bool]:
+@functools.lru_cache(maxsize=4)
+def _lines(text: str, known: KnownText) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """The body's lines (bidi controls removed) and which are quoted; each reply's body is
+    walked for its own words, its nearest quote and any machine text, so it is kept."""
+    lines = shapes.without_bidi(text).split("\n")
+    return tuple(lines), tuple(_quoted_lines(lines, known))
+
+
+def _quoted_lines(lines: Sequence[str], known: KnownText) -> list[bool]:
     """Which lines are quoted: a quote prefix, or a run of the ballot's own words.
 
     A short line of ballot words ("HOW TO VOTE") is quoted only beside a line that proves it.
@@ -326,7 +333,7 @@ def _quoted_lines(lines: list[str], known: KnownText) -> list[bool]:
     return quoted
 
 
-def _nonblank(lines: list[str], i: int, step: int) -> int | None:
+def _nonblank(lines: Sequence[str], i: int, step: int) -> int | None:
     j = i + step
     while 0 <= j < len(lines):
         if lines[j].strip():
@@ -340,7 +347,7 @@ def _is_courtesy_line(line: str) -> bool:
     return len(line) <= 60 and courtesy_only(normalize(line), guests=capitalised(line))
 
 
-def _tidy(lines: list[str]) -> str:
+def _tidy(lines: Sequence[str]) -> str:
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
@@ -350,7 +357,7 @@ def _tidy(lines: list[str]) -> str:
     return "\n".join(out)
 
 
-def _next_nonblank(lines: list[str], start: int) -> int:
+def _next_nonblank(lines: Sequence[str], start: int) -> int:
     j = start
     while j < len(lines) and not lines[j].strip():
         j += 1
@@ -375,7 +382,7 @@ def _header_key(line: str) -> str:
     return head.strip(" \t*_").lower()
 
 
-def _is_header_block(lines: list[str], i: int) -> bool:
+def _is_header_block(lines: Sequence[str], i: int) -> bool:
     """A "From:" line followed within a few lines by two of Sent/Date/To/Subject (any language)."""
     line = lines[i].strip()
     if _header_key(line) not in _FROM_KEYS or not line.partition(":")[2].strip(" *"):
@@ -389,7 +396,7 @@ def _is_header_block(lines: list[str], i: int) -> bool:
     return False
 
 
-def _attribution(lines: list[str], i: int) -> tuple[int, bool]:
+def _attribution(lines: Sequence[str], i: int) -> tuple[int, bool]:
     """How many lines an attribution ("On ... wrote:") starting here spans, and if it is certain."""
     text = lines[i].strip()
     for span in (1, 2, 3):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
-from steervote.core.reading.languages.lexicon import languages, normalize
+from steervote.core.reading.languages.lexicon import languages, normalize, phrase_pattern
 
 # Every Unicode bidirectional control (LRM, RLM, ALM, embeddings, overrides, isolates).
 _BIDI = dict.fromkeys(
@@ -128,7 +129,7 @@ def _from_labels() -> frozenset[str]:
     )
 
 
-def header_block(lines: list[str], i: int) -> bool:
+def header_block(lines: Sequence[str], i: int) -> bool:
     """Does a quoted header block ("From: ... / Sent: ... / To: ... / Subject: ...") start here?
 
     Known labels in any language (two more within eight lines after a From label), or by
@@ -171,10 +172,9 @@ def _label(line: str) -> tuple[str, str] | None:
 
 
 @functools.cache
-def _original() -> tuple[str, ...]:
-    return tuple(
-        sorted({o for lang in languages().values() for o in lang.original}, key=len, reverse=True)
-    )
+def _original() -> re.Pattern[str]:
+    found = (o for language in languages().values() for o in language.original)
+    return phrase_pattern(found, start=True)
 
 
 def separator(line: str) -> bool:
@@ -186,21 +186,15 @@ def separator(line: str) -> bool:
     if ruled is not None:
         label = ruled.group(1)
         return bool(label) and any(ch.isalpha() for ch in label) and len(label.split()) <= 6
-    low = normalize(text)
-    return len(text) < 80 and any(low == o or low.startswith(o + " ") for o in _original())
+    return len(text) < 80 and _original().search(text.casefold()) is not None
 
 
 @functools.cache
-def footers() -> tuple[str, ...]:
-    """The starts of app and mobile footers in every language, normalised."""
-    return tuple(
-        sorted({f for lang in languages().values() for f in lang.footers}, key=len, reverse=True)
-    )
+def _footers() -> re.Pattern[str]:
+    found = (f for language in languages().values() for f in language.footers)
+    return phrase_pattern(found, start=True)
 
 
 def is_footer(line: str) -> bool:
     """A mobile or app footer ("Sent from my iPhone", "Hent Outlook for iOS")."""
-    if len(line) > 160:
-        return False
-    low = normalize(line)
-    return any(low.startswith(f) for f in footers())
+    return len(line) <= 160 and _footers().search(line.casefold()) is not None
