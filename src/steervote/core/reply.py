@@ -12,7 +12,6 @@ import functools
 import re
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import parseaddr
 from enum import StrEnum
 
 from steervote.core.mime import decode_words, raw_headers, read_body
@@ -210,8 +209,11 @@ def _written_vote(text: str, ballot_text: str | None) -> str:
 
 
 def _sender_names(headers: dict[str, str]) -> list[str]:
-    name, _ = parseaddr(decode_words(headers.get("from", "")))
-    return name.replace(",", " ").split()
+    """The words of the From display name ("Sam Tarry <s@x>", '"Tarry, Sam" <s@x>')."""
+    name = decode_words(headers.get("from", "")).partition("<")[0]
+    if "@" in name:
+        return []  # a bare address, or a name we cannot tell from one
+    return name.replace(",", " ").replace('"', " ").split()
 
 
 def _review(shown: str, reason: str, evidence: str = "") -> Reading:

@@ -205,7 +205,7 @@ def automated_reason(text: str, subject: str) -> str | None:
     """
     if _absence_subjects().search(subject.casefold()) is not None:
         return f'out-of-office subject: "{subject[:80]}"'
-    found = _automated_phrases().search(text[:4000].casefold())
+    found = _automated_phrases().search(text[:2000].casefold())
     if found is not None:
         return f'automated text: "{" ".join(found.group().split())}"'
     return None

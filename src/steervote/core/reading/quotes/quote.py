@@ -317,8 +317,9 @@ def _quoted_lines(lines: Sequence[str], known: KnownText) -> list[bool]:
 
     A short line of ballot words ("HOW TO VOTE") is quoted only beside a line that proves it.
     """
-    proven = [known.proves(line) for line in lines]
-    quoted = [shapes.quote_prefix(line) or proof for line, proof in zip(lines, proven, strict=True)]
+    prefixed = [shapes.quote_prefix(line) for line in lines]
+    proven = [not p and known.proves(line) for line, p in zip(lines, prefixed, strict=True)]
+    quoted = [p or proof for p, proof in zip(prefixed, proven, strict=True)]
     if not any(proven):
         return quoted
     for _ in range(2):

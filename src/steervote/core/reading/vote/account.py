@@ -79,9 +79,9 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
     units = [_analyse(text, member, own=verdict.signal) for text in sentences(own)]
     if not units:
         return CLEAR
-    reply_language = _reply_language(units)
+    context = _Context(units)
     for unit in units:
-        problem = _resolve_double_meaning(unit, reply_language)
+        problem = _resolve_double_meaning(unit, context)
         if problem:
             return Account(None, unit.text, f'{problem}: "{_excerpt(unit.text)}"')
     data_votes = {vote for unit in units for vote in unit.votes}
@@ -92,7 +92,6 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
         shown = next((u.text for u in units if u.votes), verdict.evidence)
         return Account(None, shown, f'mixed votes: {", ".join(sorted(votes))} ("{shown}")')
     last_vote = max((i for i, u in enumerate(units) if _states_vote(u, verdict)), default=-1)
-    context = _Context(reply_language, _vote_languages(units), _reply_guess(units))
     for index, unit in enumerate(units):
         problem = _unaccounted(unit, verdict, context, trailing=index > last_vote >= 0)
         if problem:
@@ -134,7 +133,7 @@ def capitalised(text: str) -> frozenset[str]:
     return frozenset(w for w in found if w not in vote_phrases())
 
 
-def _resolve_double_meaning(unit: _Sentence, reply_language: str | None) -> str:
+def _resolve_double_meaning(unit: _Sentence, context: _Context) -> str:
     """A sentence that is a vote in one language and courtesy in another (Polish "tak", yes;
     Danish "tak", thanks) is read in the language of the reply; where that cannot be told,
     a secretary asks. Returns the problem, or "" (the sentence's votes then stand or go)."""
@@ -147,6 +146,7 @@ def _resolve_double_meaning(unit: _Sentence, reply_language: str | None) -> str:
     }
     if not polite or polite <= voting:
         return ""
+    reply_language = context.reply_language
     if reply_language in voting and reply_language not in polite:
         return ""
     if reply_language in polite:
@@ -169,13 +169,33 @@ def _holds(evidence: str, text: str) -> bool:
     return bool(evidence) and shown == evidence
 
 
-@dataclass(frozen=True, slots=True)
 class _Context:
-    """What the whole reply says about its language."""
+    """What the whole reply says about its language (identified once, and only if asked)."""
 
-    reply_language: str | None  # identified from all its non-courtesy sentences
-    vote_languages: frozenset[str]  # languages any of its vote phrases belong to
-    reply_guess: str | None = None  # the identifier's best guess for them, even if unsure
+    def __init__(self, units: list[_Sentence]) -> None:
+        self._units = units
+
+    @functools.cached_property
+    def vote_languages(self) -> frozenset[str]:
+        """The languages any of the reply's vote phrases belong to."""
+        phrases = vote_phrases()
+        codes = {code for u in self._units for c in u.clauses for code, _ in phrases.get(c, ())}
+        return frozenset(c.split("-", 1)[0] for c in codes)
+
+    @functools.cached_property
+    def _identified(self) -> identify.Identified | None:
+        text = " ".join(u.text for u in self._units if not all(u.courtesy))
+        return identify.identify(text) if len(text.split()) >= 3 else None
+
+    @property
+    def reply_language(self) -> str | None:
+        """The language of all its non-courtesy sentences, when the identifier is sure."""
+        return self._identified.code if self._identified is not None else None
+
+    @property
+    def reply_guess(self) -> str | None:
+        """The identifier's best guess for them, even if unsure."""
+        return self._identified.guess if self._identified is not None else None
 
 
 def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, trailing: bool) -> str:
@@ -418,24 +438,6 @@ _SENTENCE_ENDS = ("?", "!", ".", "。", "！", "？", "؟")
 def _short_uncased(word: str) -> bool:
     """A word of a script without capitals (王伟, サム, 샘 드림) short enough to be a name."""
     return not (word[:1].islower() or word[:1].isupper()) and len(word) <= 5
-
-
-def _vote_languages(units: list[_Sentence]) -> frozenset[str]:
-    phrases = vote_phrases()
-    codes = {code for u in units for c in u.clauses for code, _ in phrases.get(c, ())}
-    return frozenset(c.split("-", 1)[0] for c in codes)
-
-
-def _reply_guess(units: list[_Sentence]) -> str | None:
-    text = " ".join(u.text for u in units if not all(u.courtesy))
-    return identify.identify(text).guess if len(text.split()) >= 3 else None
-
-
-def _reply_language(units: list[_Sentence]) -> str | None:
-    text = " ".join(u.text for u in units if not all(u.courtesy))
-    if len(text.split()) < 3:
-        return None
-    return identify.identify(text).code
 
 
 def _excerpt(sentence: str) -> str:
