@@ -368,8 +368,11 @@ def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
             process.wait()
 
 
-def start_dovecot() -> DovecotServer:
-    """Start a private Dovecot on two free loopback ports (IMAP with STARTTLS, and IMAPS)."""
+def start_dovecot(password: str = PASSWORD) -> DovecotServer:
+    """Start a private Dovecot on two free loopback ports (IMAP with STARTTLS, and IMAPS).
+
+    Any user name logs in with `password` (which may be non-ASCII: UTF-8 in SASL PLAIN).
+    """
     dovecot = find_program("dovecot")
     root = Path(tempfile.mkdtemp(prefix="steervote-dovecot-"))
     # Mail is accessed as nobody: the directory must be searchable and the mail root writable.
@@ -386,10 +389,11 @@ def start_dovecot() -> DovecotServer:
             root=root,
             cert=certificate.certfile,
             key=certificate.keyfile,
-            password=PASSWORD,
+            password=password,
             port=port,
             ssl_port=ssl_port,
-        )
+        ),
+        encoding="utf-8",
     )
     stderr = root / "dovecot.stderr"
     with stderr.open("wb") as err:
@@ -404,7 +408,12 @@ def start_dovecot() -> DovecotServer:
         _terminate(process)
         raise
     return DovecotServer(
-        root=root, port=port, ssl_port=ssl_port, certificate=certificate, process=process
+        root=root,
+        port=port,
+        ssl_port=ssl_port,
+        certificate=certificate,
+        process=process,
+        password=password,
     )
 
 
@@ -499,6 +508,7 @@ class SmtpServer:
         implicit_tls: bool = False,
         username: str = "chair",
         password: str = PASSWORD,
+        smtputf8: bool = False,
     ) -> None:
         self.root = root
         self.host = HOST
@@ -513,7 +523,7 @@ class SmtpServer:
         self.drop_after_data: set[str] = set()
         self.lock = threading.Lock()
         self.logins: list[str] = []
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if auth:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
         if certificate is not None and implicit_tls:
@@ -580,11 +590,26 @@ class SmtpServer:
 
 
 def start_smtp(
-    *, auth: bool = False, certificate: Certificate | None = None, implicit_tls: bool = False
+    *,
+    auth: bool = False,
+    certificate: Certificate | None = None,
+    implicit_tls: bool = False,
+    password: str = PASSWORD,
+    smtputf8: bool = False,
 ) -> SmtpServer:
-    """Start an aiosmtpd server on a free loopback port in a fresh temporary directory."""
+    """Start an aiosmtpd server on a free loopback port in a fresh temporary directory.
+
+    With `smtputf8` it offers SMTPUTF8 (RFC 6531); aiosmtpd's default is not to.
+    """
     root = Path(tempfile.mkdtemp(prefix="steervote-smtp-"))
-    server = SmtpServer(root, auth=auth, certificate=certificate, implicit_tls=implicit_tls)
+    server = SmtpServer(
+        root,
+        auth=auth,
+        certificate=certificate,
+        implicit_tls=implicit_tls,
+        password=password,
+        smtputf8=smtputf8,
+    )
     server.start()
     return server
 

@@ -154,5 +154,12 @@ def test_the_press_renders_exactly_what_compose_builds(motion: Motion) -> None:
     observer = Observer("Emma Rees", "emma.rees@momentum.example")
     copy = email.message_from_bytes(press.copy(observer, "<copy.x@m.example>"))
     assert copy["Message-ID"] == "<copy.x@m.example>" and "+" not in str(copy["Reply-To"])
+    # RFC 6532: an internationalised address stays UTF-8 (sent only where SMTPUTF8 is
+    # offered); an ASCII local part at an internationalised domain goes as A-labels.
+    raw = press.ballot(replace(who, email="zoë@exämple.org"), token)
+    head = raw.partition(b"\r\n\r\n")[0].decode("utf-8")
+    assert "To: =?utf-8?b?Wm/DqyBTbWl0aCwgSnIu?= <zoë@exämple.org>\r\n" in head
+    raw = press.ballot(replace(who, email="zoe@exämple.org"), token)
+    assert b"<zoe@xn--exmple-cua.org>" in raw
     with pytest.raises(ValueError):
-        press.ballot(replace(who, email="zoë@exämple.org"), token)
+        press.ballot(replace(who, name="Zoe\rSmith"), token)  # Validation refuses it first.

@@ -21,6 +21,7 @@ from steervote.core.address import mailbox_addresses, normalize_address
 from steervote.core.inbound import analyse, analyse_head
 from steervote.core.match import Directory, How, Matched, Unmatched, match, sender_address
 from steervote.core.parse import MAX_NESTING, header_key, parse_bytes, parse_message
+from steervote.core.strength import Strength
 
 CORPUS = Path(__file__).parent / "corpus"
 TOKEN = "a" * 24
@@ -96,7 +97,7 @@ def _parts(msg: Message) -> list[Message]:
 def test_a_bomb_from_a_member_is_tied_to_them_and_unreadable(kind: str) -> None:
     raw = BOMBS[kind](HEAD)
     a = analyse(raw, 1, len(raw), DIRECTORY)
-    assert a.tie == Matched("m", "ann", How.SUBJECT)
+    assert a.tie == Matched("m", "ann", How.SUBJECT, strength=Strength.SUBJECT)
     assert a.reading is None
     assert a.problem.startswith("unreadable: MIME nested")
     assert a.message_id == "<bomb@x.example>"
@@ -177,9 +178,9 @@ def test_internationalised_addresses_compare_with_the_roll() -> None:
     assert normalize_address("zoe@bücher.example") == normalize_address("zoe@XN--BCHER-KVA.example")
     raw_utf8 = "From: Jürgen <jürgen@xn--mnchen-3ya.example>\nSubject: [m] x\n\nFor.\n"
     msg = parse_bytes(raw_utf8.encode())
-    assert match(msg, DIRECTORY) == Matched("m", "jurgen", How.SUBJECT)
+    assert match(msg, DIRECTORY) == Matched("m", "jurgen", How.SUBJECT, strength=Strength.SUBJECT)
     msg = parse_bytes(b"From: zoe@b\xc3\xbccher.example\nSubject: [m] x\n\nFor.\n")
-    assert match(msg, DIRECTORY) == Matched("m", "zoe", How.SUBJECT)
+    assert match(msg, DIRECTORY) == Matched("m", "zoe", How.SUBJECT, strength=Strength.SUBJECT)
 
 
 def make(*headers: str) -> Message:
@@ -189,7 +190,7 @@ def make(*headers: str) -> Message:
 def test_an_unquoted_comma_in_the_display_name_still_matches() -> None:
     msg = make("From: Bob, Member <bob@x.example>", "Subject: Re: [m] Approve it")
     assert sender_address(msg) == "bob@x.example"
-    assert match(msg, DIRECTORY) == Matched("m", "bob", How.SUBJECT)
+    assert match(msg, DIRECTORY) == Matched("m", "bob", How.SUBJECT, strength=Strength.SUBJECT)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_several_senders_are_never_a_match_by_sender(froms: list[str]) -> None:
 
 def test_two_from_headers_of_the_same_member_are_still_that_member() -> None:
     msg = make("From: bob@x.example", "From: Bob <BOB@x.example>", "Subject: Re: [m] Approve it")
-    assert match(msg, DIRECTORY) == Matched("m", "bob", How.SUBJECT)
+    assert match(msg, DIRECTORY) == Matched("m", "bob", How.SUBJECT, strength=Strength.SUBJECT)
 
 
 # --- oversize: the headers alone -------------------------------------------------------
@@ -223,7 +224,7 @@ def test_two_from_headers_of_the_same_member_are_still_that_member() -> None:
 def test_oversize_headers_tie_the_message_to_its_member() -> None:
     head = b"From: Bob, Member <bob@x.example>\r\nSubject: Re: [m] Approve it\r\n\r\n"
     a = analyse_head(head, 3, 12_500_000, DIRECTORY)
-    assert a.tie == Matched("m", "bob", How.SUBJECT)
+    assert a.tie == Matched("m", "bob", How.SUBJECT, strength=Strength.SUBJECT)
     assert a.problem.startswith("too large to read: 12.5 MB")
     assert "max_message_bytes" in a.problem and "--rescan" in a.problem
     assert a.sha256 == "oversize:" + header_key(head)

@@ -54,13 +54,14 @@ def write_maildir(root: Path, names_and_bodies: list[tuple[str, str, bytes, floa
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC).timestamp()
 
 
-def test_maildir_source_orders_by_name_and_uses_file_time(tmp_path: Path) -> None:
+def test_maildir_source_orders_by_name_and_uses_the_delivery_time_in_it(tmp_path: Path) -> None:
+    # Copied (cp -r) an hour later: new mtimes, the same names with the delivery time.
     write_maildir(
         tmp_path,
         [
-            ("cur", "1740819602.M2P1.host:2,S", reply(2), T0 + 2),
-            ("new", "1740819601.M1P1.host", reply(1), T0 + 1),
-            ("new", "1740819603.M3P1.host", reply(3), T0 + 3),
+            ("cur", "1740819602.M2P1.host:2,S", reply(2), T0 + 3600),
+            ("new", "1740819601.M1P1.host", reply(1), T0 + 3600),
+            ("new", "1740819603.M3P1.host", reply(3), T0 + 3600),
         ],
     )
     source = MaildirSource(tmp_path)
@@ -68,8 +69,12 @@ def test_maildir_source_orders_by_name_and_uses_file_time(tmp_path: Path) -> Non
     assert [[f.uid for f in b] for b in batches] == [[1, 2], [3]]
     flat = [f for b in batches for f in b]
     assert [f.raw for f in flat] == [reply(1), reply(2), reply(3)]
-    assert [f.received_at.timestamp() for f in flat] == [T0 + 1, T0 + 2, T0 + 3]
-    assert all(f.received_from == "file-time" and f.received_at.tzinfo is UTC for f in flat)
+    assert [f.received_at.timestamp() for f in flat] == [
+        T0 + 1.000001,
+        T0 + 2.000002,
+        T0 + 3.000003,
+    ]
+    assert all(f.received_from == "maildir-name" and f.received_at.tzinfo is UTC for f in flat)
     assert [f.uid for b in source.batches(after_uid=2) for f in b] == [3]
     assert source.key == f"maildir:{tmp_path}"
 
@@ -116,7 +121,7 @@ def test_mbox_source_reads_from_line_dates(tmp_path: Path) -> None:
     assert [f.raw for f in flat] == [reply(1), reply(2), reply(3)]
     assert [f.size for f in flat] == [len(reply(n)) for n in (1, 2, 3)]
     assert flat[0].received_at == datetime(2025, 3, 1, 9, 0, 1, tzinfo=UTC)
-    assert flat[0].received_from == "from-line"
+    assert flat[0].received_from == "from-line-local"  # no zone: local time or UTC?
     # No date on the From line: the Date header, converted to UTC.
     assert flat[2].received_at == datetime(2025, 3, 1, 9, 0, 3, tzinfo=UTC)
     assert flat[2].received_from == "date-header"

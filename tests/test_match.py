@@ -6,6 +6,7 @@ import email
 from email.message import Message
 
 from steervote.core.match import Directory, How, Matched, Unmatched, match, tokens_in
+from steervote.core.strength import Strength
 
 TOKEN_A = "a" * 24
 TOKEN_B = "b2" * 12
@@ -28,13 +29,13 @@ def msg(**headers: str) -> Message:
 
 def test_token_in_plus_address_names_motion_and_member() -> None:
     m = match(msg(From="Ann <ann@x.example>", To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
 
 
 def test_token_in_references_and_alias_sender() -> None:
     refs = f"<other@x> <ballot.budget.{TOKEN_A}@v.example>"
     m = match(msg(From="ann@home.example", To="votes@v.example", References=refs), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
 
 
 def test_token_is_case_insensitive() -> None:
@@ -42,10 +43,17 @@ def test_token_is_case_insensitive() -> None:
     assert isinstance(m, Matched) and m.member_id == "ann"
 
 
-def test_token_of_a_used_by_b_is_review_never_a_vote_of_a() -> None:
+def test_token_of_a_used_by_member_b_is_bs_reply_never_a_vote_of_a() -> None:
+    # A reply-all (or a forwarded ballot) answered by another member is that member's own,
+    # as strong as their address: the token's owner is untouched.
     m = match(msg(From="bob@x.example", To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
-    assert isinstance(m, Matched)
-    assert m.member_id == "ann" and m.review is not None and "forwarded" in m.review
+    assert m == Matched("budget", "bob", How.THREAD, strength=Strength.SUBJECT)
+
+
+def test_token_of_a_used_by_a_stranger_is_reviewed_as_forwarded() -> None:
+    m = match(msg(From="eve@x.example", To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
+    assert isinstance(m, Matched) and m.member_id == "ann" and m.strength is Strength.WEAK
+    assert m.review is not None and "forwarded" in m.review
 
 
 def test_token_used_by_stranger_is_review() -> None:
@@ -61,7 +69,7 @@ def test_two_members_tokens_from_one_member_goes_to_review() -> None:
 
 def test_subject_tag_and_member_address() -> None:
     m = match(msg(From="Bob <BOB@X.example>", Subject="Re: [budget] Approve the budget"), DIRECTORY)
-    assert m == Matched("budget", "bob", How.SUBJECT)
+    assert m == Matched("budget", "bob", How.SUBJECT, strength=Strength.SUBJECT)
 
 
 def test_subject_tag_from_non_member_is_ignored_with_reason() -> None:
@@ -102,7 +110,7 @@ def test_dkim_pass_is_a_plain_match() -> None:
         ),
         DIRECTORY,
     )
-    assert m == Matched("budget", "ann", How.SUBJECT)
+    assert m == Matched("budget", "ann", How.SUBJECT, strength=Strength.SUBJECT)
 
 
 def test_unknown_tokens_are_not_tokens() -> None:
@@ -117,4 +125,4 @@ def test_encoded_display_name_with_a_comma_keeps_the_address() -> None:
     # "Müller, Jürgen" arrives RFC 2047-encoded; decoding before parsing split it at the comma.
     sender = "=?utf-8?q?M=C3=BCller=2C_J=C3=BCrgen?= <ann@x.example>"
     m = match(msg(From=sender, To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)

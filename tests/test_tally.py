@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from steervote.core.motion import Committee, Member, Motion, Threshold
 from steervote.core.records import Disposition, Received, Ruling
 from steervote.core.rules import Result
+from steervote.core.strength import Strength
 from steervote.core.tally import Status, tally
 from steervote.core.vote import Vote
 
@@ -41,6 +42,7 @@ def reply(member: str, vote: Vote | None, at: datetime, reason: str = "") -> Rec
         "token",
         f"<{next(_ref)}@x>",
         f"{member}@x.example",
+        Strength.TOKEN,
     )
 
 

@@ -122,13 +122,18 @@ def test_receipt_after_the_deadline_is_late_and_changes_nothing(fresh_election: 
 
 
 def test_forwarded_ballot_is_never_the_owner_vote(election: Election) -> None:
-    # Member 1 answers with member 0's personal ballot (forwarded to them).
+    # Member 1 answers with member 0's personal ballot (forwarded to them): the reply is
+    # member 1's own, matched by their address; member 0 is untouched.
     election.reply(MEMBERS[0], "For", sender=MEMBERS[1])
     result = election.tally()
     owner = member(result, MEMBERS[0])
+    assert owner["status"] == "not_voted" and owner["vote"] is None
+    sender = member(result, MEMBERS[1])
+    assert sender["vote"] == "for" and sender["how"] == "thread+sender"
+    # A stranger answering it is never the owner's vote.
+    election.reply(MEMBERS[0], "For", sender="eve@elsewhere.example")
+    owner = member(election.tally(), MEMBERS[0])
     assert owner["status"] == "needs_review" and owner["vote"] is None
-    assert member(result, MEMBERS[1])["status"] == "not_voted"
-    assert result["counts"]["for"] == 0
 
 
 def test_non_member_and_duplicate_are_ignored_with_reasons(election: Election) -> None:
@@ -279,6 +284,7 @@ def test_json_shape_is_the_documented_contract(election: Election) -> None:
         "message_id",
         "how",
         "reason",
+        "strength",
     }
     datetime.fromisoformat(result["motion"]["closes"])
     datetime.fromisoformat(member(result, MEMBERS[0])["received_at"])

@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from steervote.adapters.source import MailSource
     from steervote.adapters.store import Store
     from steervote.config import ServerSettings, Settings
+    from steervote.core.ballot import Addressing, Attachment
+    from steervote.core.motion import Motion
     from steervote.core.records import BallotRecord
     from steervote.services.propose import Transport
 
@@ -114,6 +116,13 @@ def _password(server: ServerSettings) -> str | None:
     return resolve_password(server.password_env, server.password_command, os.environ)
 
 
+def _extensions(transport: Transport) -> dict[str, str] | None:
+    """An SMTP server's EHLO extensions (connecting to ask); None for the local outbox."""
+    from steervote.adapters.smtp import SmtpTransport
+
+    return transport.extensions() if isinstance(transport, SmtpTransport) else None
+
+
 def _transport(settings: Settings) -> Transport:
     if settings.smtp is None:
         from steervote.adapters.local import MaildirOutbox
@@ -163,17 +172,46 @@ def _source(settings: Settings, spec: str | None) -> MailSource:
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     motion_file: Annotated[Path, typer.Argument(help="The motion YAML file.", metavar="MOTION")],
 ) -> None:
-    """Check a motion file and its committee; print a summary. Writes nothing."""
+    """Check a motion file, its committee and attachments; print a summary. Writes nothing."""
+    from rich.text import Text
+
     from steervote import render
-    from steervote.core.ballot import fingerprint
+    from steervote.core.ballot import Addressing, fingerprint
+
+    settings = _settings(ctx)
+    motion, attachments = _motion(settings, motion_file)
+    render.motion_summary(_consoles.out, motion, fingerprint(motion, attachments))
+    _smtputf8_note(motion, Addressing(settings.ballot.sender, settings.ballot.reply_to, False))
+    _consoles.out.print(Text.assemble(("OK", "green"), f": {motion_file} is a valid motion."))
+
+
+def _motion(settings: Settings, path: Path) -> tuple[Motion, tuple[Attachment, ...]]:
+    """The motion, validated, and its papers, read within [ballot] max_attachment_bytes."""
     from steervote.core.motion_file import load_motion
     from steervote.services.propose import read_attachments
 
-    motion = load_motion(motion_file, now=_now())
-    render.motion_summary(_consoles.out, motion, fingerprint(motion, read_attachments(motion)))
-    _consoles.out.print(f"[green]OK[/green]: {motion_file} is a valid motion.")
+    limit = settings.ballot.max_attachment_bytes
+    motion = load_motion(path, now=_now(), max_attachment_bytes=limit)
+    return motion, read_attachments(motion, limit)
+
+
+def _smtputf8_note(motion: Motion, addressing: Addressing) -> None:
+    from steervote import render
+    from steervote.services.propose import smtputf8_addresses
+
+    needing = smtputf8_addresses(motion, addressing)
+    if needing:
+        _consoles.out.print(
+            f"Note: {render.untrusted(', '.join(needing[:3]))}"
+            + (f" and {len(needing) - 3} more" if len(needing) > 3 else "")
+            + " can be sent to only through a server that offers SMTPUTF8 (the local outbox "
+            "takes them; propose asks an SMTP server before it records anything).",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()
@@ -188,17 +226,18 @@ def propose(
     """Send every voting member a personal ballot (observers an information copy).
 
     Safe to re-run: only ballots not yet sent are sent. A motion changed after its
-    ballots went out is refused. Exit 0 when all ballots are sent, 1 when any failed.
+    ballots went out is refused. Everything (files, addresses, the SMTP server's
+    SMTPUTF8 and SIZE) is checked before anything is written. Exit 0 when all ballots
+    are sent, 1 when any failed, 2 on invalid input.
     """
     from steervote import render
     from steervote.adapters.store import store_exists
     from steervote.core.ballot import Addressing, compose_ballot, new_token
-    from steervote.core.motion_file import load_motion
     from steervote.core.records import BallotStatus
     from steervote.services import propose as service
 
     settings = _settings(ctx)
-    motion = load_motion(motion_file, now=_now())
+    motion, attachments = _motion(settings, motion_file)
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     where = (
@@ -207,37 +246,44 @@ def propose(
     # A run that will only show the plan (a dry run, or no terminal to confirm on and
     # no --yes) must not create a database either.
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
-    store = None if only_shows and not store_exists(settings.database_url) else _store(settings)
-    plan = service.plan(motion, store, addressing, now=_now())
-    render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
-    _consoles.out.print(
-        f"Transport: {where}\nTo send: {len(plan.to_send)} "
-        f"({sum(x.voting for x in plan.to_send)} ballots, "
-        f"{sum(not x.voting for x in plan.to_send)} copies); already sent: {plan.already_sent}"
-    )
-    if dry_run:
-        first = plan.motion.committee.members[0]
-        sample = compose_ballot(
-            plan.motion, first, new_token(), addressing, plan.attachments, _now()
+    with ExitStack() as cleanup:
+        transport = None if only_shows else cleanup.enter_context(closing(_transport(settings)))
+        if transport is not None:  # Asked before anything is written.
+            service.check_server(
+                motion, addressing, attachments, extensions=_extensions(transport), server=where
+            )
+        store = None if only_shows and not store_exists(settings.database_url) else _store(settings)
+        plan = service.plan(motion, store, addressing, now=_now(), attachments=attachments)
+        render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
+        _consoles.out.print(
+            f"Transport: {where}\nTo send: {len(plan.to_send)} "
+            f"({sum(x.voting for x in plan.to_send)} ballots, "
+            f"{sum(not x.voting for x in plan.to_send)} copies); already sent: {plan.already_sent}",
+            markup=False,
+            highlight=False,
         )
-        _consoles.out.rule("One ballot in full (token shown is an example)")
-        _consoles.out.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
-        _consoles.out.print("Dry run: nothing written, nothing sent.")
-        return
-    if not plan.to_send:
-        _consoles.out.print("Every ballot has already been sent. Nothing to do.")
-        return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
-        if not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
-            raise typer.Exit(ExitCode.FAILED)
-    assert store is not None
-    transport = _transport(settings)
-    with _progress(len(plan.to_send)) as advance, closing(transport):
-        result = service.propose(
-            plan, store, transport, addressing, now=_now, progress=lambda _: advance()
-        )
+        if dry_run:
+            first = plan.motion.committee.members[0]
+            sample = compose_ballot(
+                plan.motion, first, new_token(), addressing, plan.attachments, _now()
+            )
+            _consoles.out.rule("One ballot in full (token shown is an example)")
+            _consoles.out.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
+            _consoles.out.print("Dry run: nothing written, nothing sent.")
+            return
+        if not plan.to_send:
+            _consoles.out.print("Every ballot has already been sent. Nothing to do.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
+            if not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
+                raise typer.Exit(ExitCode.FAILED)
+        assert store is not None and transport is not None
+        with _progress(len(plan.to_send)) as advance:
+            result = service.propose(
+                plan, store, transport, addressing, now=_now, progress=lambda _: advance()
+            )
     render.ballots(_consoles.out, result.ballots)
     failed = [x for x in result.ballots if x.status is BallotStatus.FAILED]
     _consoles.out.print(
@@ -375,7 +421,15 @@ def _collect(
 
     mail = _source(settings, spec)
     try:
-        result = collect(mail, store, now=_now, max_size=settings.max_message_bytes, rescan=rescan)
+        result = collect(
+            mail,
+            store,
+            now=_now,
+            max_size=settings.max_message_bytes,
+            rescan=rescan,
+            authserv_ids=settings.trusted_authserv_ids,
+            received_by=settings.trusted_received_by,
+        )
     finally:
         mail.close()
     if not quiet:

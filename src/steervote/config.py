@@ -6,9 +6,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from steervote.core.mail_text import header_problem
+from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.errors import ConfigInvalid
 
 CONFIG_NAME = "steervote.toml"
@@ -43,6 +46,8 @@ class BallotSettings:
     reply_to: str = DEFAULT_REPLY_TO
     plus_tokens: bool = False
     timezone: str | None = None
+    # Attachment bytes one ballot may carry (before base64), checked by validate.
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,11 @@ class Settings:
     smtp: ServerSettings | None
     imap: ServerSettings | None
     max_message_bytes: int = 10_000_000
+    # Authentication-Results authserv-ids of the receiving servers (RFC 8601); empty: the
+    # topmost Authentication-Results header is the receiving server's.
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # Host names whose Received: headers (their `by` part) prove a receipt time.
+    trusted_received_by: tuple[str, ...] = ()
 
     @property
     def outbox(self) -> Path:
@@ -70,10 +80,10 @@ class Settings:
 
 _SECTIONS: dict[str, set[str]] = {
     "database": {"url"},
-    "ballot": {"from", "reply_to", "plus_tokens", "timezone"},
+    "ballot": {"from", "reply_to", "plus_tokens", "timezone", "max_attachment_bytes"},
     "smtp": {"host", "port", "security", "username", "password_env", "password_command"},
     "imap": {"host", "port", "security", "username", "password_env", "password_command", "folder"},
-    "tally": {"max_message_bytes"},
+    "tally": {"max_message_bytes", "trusted_authserv_ids", "trusted_received_by"},
 }
 _DEFAULT_PORTS = {
     ("smtp", "none"): 25,
@@ -117,10 +127,10 @@ def load_settings(
         reply_to=_str(ballot, "reply_to", where, "ballot") or DEFAULT_REPLY_TO,
         plus_tokens=_bool(ballot, "plus_tokens", where, "ballot", default=False),
         timezone=_str(ballot, "timezone", where, "ballot"),
+        max_attachment_bytes=_attachment_limit(ballot, where),
     )
     for field, value in (("from", bs.sender), ("reply_to", bs.reply_to)):
-        if "@" not in value:
-            raise ConfigInvalid(f"{where}: [ballot] {field}: {value!r} is not an email address")
+        _check_mailbox(value, f"{where}: [ballot] {field}")
     smtp = _server(data, "smtp", where)
     imap = _server(data, "imap", where)
     if smtp is not None and "from" not in ballot:
@@ -129,7 +139,39 @@ def load_settings(
     limit = tally.get("max_message_bytes", 10_000_000)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1024:
         raise ConfigInvalid(f"{where}: [tally] max_message_bytes: must be an integer >= 1024")
-    return Settings(base, path, url, bs, smtp, imap, limit)
+    authserv_ids = _names(tally, "trusted_authserv_ids", where)
+    received_by = _names(tally, "trusted_received_by", where)
+    return Settings(base, path, url, bs, smtp, imap, limit, authserv_ids, received_by)
+
+
+def _attachment_limit(ballot: dict[str, Any], where: str) -> int:
+    limit = ballot.get("max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ConfigInvalid(
+            f"{where}: [ballot] max_attachment_bytes: must be a whole number of bytes >= 0"
+        )
+    return limit
+
+
+def _check_mailbox(value: str, where: str) -> None:
+    """A From or Reply-To value ("Name <address>" or an address): one header line, one
+    sound address; ConfigInvalid saying why not."""
+    problem = header_problem(value)
+    address = parseaddr(value)[1]
+    if problem is None and (address.count("@") != 1 or not all(address.split("@"))):
+        problem = "is not an email address"
+    if problem is not None:
+        raise ConfigInvalid(f"{where}: {value!r}: {problem}")
+
+
+def _names(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of host names or authserv-ids, lowercase; ConfigInvalid unless one."""
+    value = body.get(key, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.strip() and not any(c.isspace() for c in v.strip()) for v in value
+    ):
+        raise ConfigInvalid(f"{where}: [tally] {key}: must be a list of host names")
+    return tuple(v.strip().lower().rstrip(".") for v in value)
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:

@@ -55,6 +55,7 @@ def _member_json(line: MemberLine) -> dict[str, Any]:
         "message_id": line.message_id,
         "how": line.how,
         "reason": line.note,
+        "strength": line.strength,
     }
 
 
@@ -80,7 +81,7 @@ def tally_csv(path: Path, r: TallyResult) -> None:
     """The members table as CSV, formula-leading cells neutralised."""
     fields = [
         *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
-        *("how", "reason"),
+        *("how", "reason", "strength"),
     ]
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

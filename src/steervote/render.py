@@ -1,13 +1,13 @@
 """Rich tables, JSON and CSV from result values. All terminal markup lives here.
 
-Text that came from mail is hostile: it reaches the terminal only through
-`untrusted()`, which strips control and bidi characters, and only as
-`rich.text.Text`, which never interprets markup.
+Text that came from mail or from files the user did not type at the keyboard (motion,
+committee, CSV) is hostile: it reaches the terminal only through `untrusted()`, which
+strips control and bidi characters, and only as `rich.text.Text`, which never
+interprets markup.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,20 +21,11 @@ from steervote.core.motion import Motion, Threshold
 from steervote.core.records import BallotRecord, IgnoredMessage, Received
 from steervote.core.tally import MemberLine, Status, TallyResult
 
+# The one escaping rule for text shown in a terminal, kept where JSON output (no rich) can
+# use it too; `render.untrusted` is the same function.
+from steervote.terminal import untrusted as untrusted
+
 FULL_TABLE_LIMIT = 100  # larger electorates: only the rows that need attention
-
-# C0/C1 controls (but tab and newline), DEL, and Unicode bidi overrides/isolates.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-
-
-def untrusted(value: str | None, limit: int = 300, *, oneline: bool = True) -> str:
-    """Mail text made safe to show: no control characters, bounded length."""
-    if not value:
-        return ""
-    text = _CONTROL.sub("\ufffd", value)
-    if oneline:
-        text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def safe(value: str | None, limit: int = 300, *, oneline: bool = True) -> Text:
@@ -52,24 +43,24 @@ def _local(t: datetime | None, tz: str) -> str:
 def motion_summary(
     console: Console, motion: Motion, fingerprint: str, *, title: str = "Motion"
 ) -> None:
-    """What a motion is, who votes, by which rule and until when."""
+    """What a motion is, who votes, by which rule and until when (file text escaped)."""
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold")
     t.add_column()
-    t.add_row(title, Text(f"{motion.id}: {motion.title}"))
-    t.add_row("Committee", Text(f"{motion.committee.name} ({motion.committee.id})"))
+    t.add_row(title, safe(f"{motion.id}: {motion.title}"))
+    t.add_row("Committee", safe(f"{motion.committee.name} ({motion.committee.id})"))
     t.add_row("Electorate", f"{motion.electorate} voting members")
     if motion.committee.observers:
         t.add_row("Observers", f"{len(motion.committee.observers)} (information copy, no vote)")
-    t.add_row("Proposer", Text(motion.member(motion.proposer).name))
+    t.add_row("Proposer", safe(motion.member(motion.proposer).name))
     t.add_row("Rule", Text(f"{motion.threshold.value}: {rule_in_words(motion)}"))
     t.add_row("Quorum", f"{motion.quorum} counted votes")
     t.add_row("Closes", Text(deadline_in_words(motion)))
     t.add_row("Ballots", "personal token required" if motion.require_token else "token or subject")
     if motion.authority:
-        t.add_row("Authority", Text(motion.authority))
+        t.add_row("Authority", safe(motion.authority))
     if motion.attachments:
-        t.add_row("Attachments", Text(", ".join(p.name for p in motion.attachments)))
+        t.add_row("Attachments", safe(", ".join(p.name for p in motion.attachments)))
     t.add_row("Fingerprint", fingerprint)
     console.print(t)
 
@@ -87,8 +78,8 @@ def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
         t.caption = f"{len(records)} ballots and copies; showing the {len(shown)} not plainly sent"
     for b in shown:
         t.add_row(
-            Text(b.name),
-            Text(b.address),
+            safe(b.name),
+            safe(b.address),
             "ballot" if b.voting else "copy",
             Text(b.status.value, style=style[b.status.value]),
             safe(b.detail, 120),
@@ -145,8 +136,8 @@ def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -
     if len(lines) > FULL_TABLE_LIMIT:
         attention = (Status.NEEDS_REVIEW, Status.LATE)
         lines = [x for x in lines if x.status in attention][:FULL_TABLE_LIMIT]
-    t = Table(title=Text(f"{r.motion.id}: {r.motion.title}"), show_lines=False)
-    for col in ("member", "vote", "received", "status", "how", "evidence / note"):
+    t = Table(title=safe(f"{r.motion.id}: {r.motion.title}"), show_lines=False)
+    for col in ("member", "vote", "received", "status", "how", "strength", "evidence / note"):
         t.add_column(col, overflow="fold")
     for line in lines:
         evidence = untrusted(line.evidence, 80)
@@ -155,11 +146,12 @@ def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -
         if note:
             shown = f"{shown} ({note})" if shown else note
         t.add_row(
-            Text(line.member.name),
+            safe(line.member.name),
             line.vote.value.upper() if line.vote else "",
             _local(line.received_at, tz),
             Text(line.status.value, style=_STATUS_STYLE[line.status]),
             line.how or "",
+            line.strength or "",
             Text(shown),
         )
     console.print(t)
@@ -192,9 +184,10 @@ def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> Non
     # By the store's own reference: a Message-ID may be missing or repeated.
     by_ref = {x.ref: x for x in replies}
     for line in waiting:
-        console.rule(Text(f"{line.member.name} ({line.member.id})"))
+        console.rule(safe(f"{line.member.name} ({line.member.id})"))
         reply = by_ref.get(line.ref) if line.ref is not None else None
-        console.print(Text(f"received {_local(line.received_at, tz)} via {line.how}"))
+        strength = f" (strength {line.strength})" if line.strength else ""
+        console.print(Text(f"received {_local(line.received_at, tz)} via {line.how}{strength}"))
         console.print(Text("why: ") + safe(line.note, 400))
         if reply is not None:
             console.print(Text("from: ") + safe(reply.sender, 200))

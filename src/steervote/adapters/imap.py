@@ -104,7 +104,12 @@ class ImapSource:
             if self.security == "starttls":
                 assert context is not None
                 client.starttls(context)
-            client.login(self.username, self._password)
+            if self.username.isascii() and self._password.isascii():
+                client.login(self.username, self._password)
+            else:
+                # LOGIN's arguments are ASCII strings in imaplib; AUTHENTICATE PLAIN
+                # (RFC 4616) carries a UTF-8 user name and password.
+                client.plain_login(self.username, self._password)
             # Aware datetimes from INTERNALDATE, not naive local time.
             client.normalise_times = False
             selected = client.select_folder(self.folder, readonly=True)

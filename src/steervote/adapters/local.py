@@ -16,8 +16,9 @@ import copy
 import hashlib
 import mailbox
 import os
+import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -110,7 +111,11 @@ class MaildirSource:
     def batches(
         self, *, after_uid: int, batch_size: int = 1000, max_size: int = 10_000_000
     ) -> Iterator[list[Fetched]]:
-        """Messages after the ordinal after_uid; received_at is the file's mtime."""
+        """Messages after the ordinal after_uid, with the delivery time in the file name.
+
+        received_at is the delivery time a Maildir name starts with (`maildir-name`), else
+        the file's mtime (`file-time`): a copy (`cp -r`) has new mtimes but the same names.
+        """
         yield from _batched(self._read(self._listing(), after_uid, max_size), batch_size)
 
     def _read(
@@ -127,13 +132,15 @@ class MaildirSource:
                 if moved is None:
                     continue  # Deleted meanwhile: it is no longer in the folder.
                 stat, raw, head = _read_file(moved, max_size)
-            # Maildir delivery writes the file once: its mtime is the receipt time.
+            # Maildir delivery names the file by its delivery time and writes it once.
+            mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+            named = delivery_time(path.name, mtime)
             yield Fetched(
                 uid=uid,
                 raw=raw,
                 size=stat.st_size,
-                received_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-                received_from="file-time",
+                received_at=named or mtime,
+                received_from="maildir-name" if named else "file-time",
                 head=head,
             )
 
@@ -145,6 +152,29 @@ class MaildirSource:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+# "1483524600.M123456P789.host,S=2048:2,S" (Dovecot), "1483524600.12345.host" (qmail):
+# Unix seconds, and with Dovecot the microseconds after "M".
+_DELIVERY_NAME = re.compile(r"(\d{9,10})\.(?:M(\d{1,6})P)?")
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def delivery_time(name: str, mtime: datetime) -> datetime | None:
+    """The delivery time a Maildir file name starts with, as aware UTC, or None.
+
+    None when the name does not start with Unix seconds, or names a time before 2000 or
+    more than a day after the file was written (not a delivery name).
+    """
+    m = _DELIVERY_NAME.match(name)
+    if m is None:
+        return None
+    at = datetime.fromtimestamp(int(m.group(1)), UTC)
+    if m.group(2):
+        at += timedelta(microseconds=int(m.group(2)))  # written unpadded: M1 is 1 us
+    if at < _EARLIEST or at > mtime + timedelta(days=1):
+        return None
+    return at
 
 
 def _read_file(path: Path, max_size: int) -> tuple[os.stat_result, bytes | None, bytes | None]:
@@ -246,17 +276,27 @@ def _finish(
 def _mbox_time(from_line: bytes, raw: bytes | None) -> tuple[datetime, ReceivedFrom]:
     """The "From " line date, else the Date header, else unknown.
 
-    The From line carries no time zone. Python's mailbox module writes UTC, some delivery
-    agents write local time; we read it as UTC and say so (received_from="from-line").
+    A From line with a UTC offset ("Thu Nov 27 04:59:00 2025 +0100") is proven
+    ("from-line"). Without one it is the delivery agent's local time, or UTC (Python's
+    mailbox module), which cannot be told apart: read as UTC and marked not proven
+    ("from-line-local"), so that a reply near the deadline goes to review.
     """
     # "From sender@example.org Thu Nov 27 04:59:00 2025" (the sender may be missing).
     words = from_line.decode("ascii", "replace").split()
     for start in (2, 1):
         text = " ".join(words[start : start + 5])
         try:
-            return datetime.strptime(text, "%a %b %d %H:%M:%S %Y").replace(tzinfo=UTC), "from-line"
+            local = datetime.strptime(text, "%a %b %d %H:%M:%S %Y")
         except ValueError:
             continue
+        zone = words[start + 5] if len(words) > start + 5 else ""
+        try:
+            offset = datetime.strptime(zone, "%z").utcoffset() if zone[:1] in ("+", "-") else None
+        except ValueError:
+            offset = None
+        if zone and offset is not None:
+            return (local - offset).replace(tzinfo=UTC), "from-line"
+        return local.replace(tzinfo=UTC), "from-line-local"
     if raw is not None:
         header_time = date_header_time(raw)
         if header_time is not None:

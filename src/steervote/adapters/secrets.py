@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Mapping
 
@@ -12,12 +15,18 @@ COMMAND_TIMEOUT = 60  # seconds; a password manager may ask for a passphrase fir
 
 
 def resolve_password(
-    password_env: str | None, password_command: str | None, env: Mapping[str, str]
+    password_env: str | None,
+    password_command: str | None,
+    env: Mapping[str, str],
+    *,
+    timeout: float = COMMAND_TIMEOUT,
 ) -> str | None:
     """The password named by password_env, or the first line a password_command prints.
 
     No shell is involved: the command is split like a shell would (shlex) and run
-    directly. Errors name the setting, never the secret.
+    directly, in a process group of its own, all of which is killed after `timeout`
+    seconds. Errors name the setting and the exit code, never the secret and never what
+    the command wrote on stderr (a failing password manager may print the secret there).
     """
     if password_env and password_command:
         raise ConfigInvalid("password_env and password_command are both set: choose one")
@@ -29,11 +38,11 @@ def resolve_password(
             )
         return value
     if password_command:
-        return _run(password_command, env)
+        return _run(password_command, env, timeout)
     return None
 
 
-def _run(command: str, env: Mapping[str, str]) -> str:
+def _run(command: str, env: Mapping[str, str], timeout: float) -> str:
     try:
         argv = shlex.split(command)
     except ValueError as error:
@@ -41,42 +50,43 @@ def _run(command: str, env: Mapping[str, str]) -> str:
     if not argv:
         raise ConfigInvalid("password_command is empty")
     try:
-        result = subprocess.run(
+        process = subprocess.Popen(
             argv,
-            capture_output=True,
-            env=dict(env),
             stdin=subprocess.DEVNULL,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=dict(env),
+            start_new_session=True,  # its own process group: a timeout ends all of it
         )
     except FileNotFoundError:
         raise ConfigInvalid(f"password_command: program not found: {argv[0]}") from None
     except PermissionError:
         raise ConfigInvalid(f"password_command: not allowed to run {argv[0]}") from None
+    except OSError as error:
+        raise ConfigInvalid(f"password_command: cannot run {argv[0]}: {error.strerror}") from None
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_group(process)
         raise ConfigInvalid(
-            f"password_command: {argv[0]} did not finish within {COMMAND_TIMEOUT}s"
+            f"password_command: {argv[0]} did not finish within {timeout:g}s and was stopped "
+            "(does it wait for a passphrase? steervote gives it no terminal)"
         ) from None
-    stdout = result.stdout.decode("utf-8", "replace")
-    lines = stdout.splitlines()
+    lines = stdout.decode("utf-8", "replace").splitlines()
     password = lines[0].strip() if lines else ""
-    if result.returncode != 0:
-        # Say what went wrong from stderr, but never echo anything the command printed
-        # on stdout: that is where a secret would be.
-        detail = _first_line(result.stderr.decode("utf-8", "replace"))
-        for secret in {line.strip() for line in lines if line.strip()}:
-            detail = detail.replace(secret, "***")
-        suffix = f": {detail}" if detail else ""
+    if process.returncode != 0:
         raise ConfigInvalid(
-            f"password_command: {argv[0]} failed with exit code {result.returncode}{suffix}"
+            f"password_command: {argv[0]} failed with exit code {process.returncode} "
+            f"(what it printed is not shown, as it may hold the secret; run it yourself to see)"
         )
     if not password:
         raise ConfigInvalid(f"password_command: {argv[0]} printed no password")
     return password
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return ""
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command's whole process group and reap the command."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.communicate(timeout=5)

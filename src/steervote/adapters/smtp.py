@@ -10,6 +10,7 @@ then do NOT resend it (a member must never get a ballot twice because of us) and
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import smtplib
 import ssl
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal
 
+from steervote.core.address import ascii_address
 from steervote.errors import MailServerError
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ class SmtpTransport:
                 connection.starttls(context=self._tls_context())
                 connection.ehlo()
             if self.username is not None:
-                connection.login(self.username, self._password or "")
+                self._login(connection)
         except ssl.SSLCertVerificationError as error:
             _quietly_close(connection)
             raise self._fail("certificate verification failed", error) from None
@@ -127,6 +129,42 @@ class SmtpTransport:
             raise self._fail("cannot connect", error) from None
         self._connection = connection
         return connection
+
+    def _login(self, connection: smtplib.SMTP) -> None:
+        """AUTH as smtplib does; with a non-ASCII user name or password, AUTH PLAIN in UTF-8.
+
+        smtplib encodes credentials as ASCII; SASL PLAIN (RFC 4616) carries UTF-8.
+        """
+        user, password = self.username or "", self._password or ""
+        if user.isascii() and password.isascii():
+            connection.login(user, password)
+            return
+        connection.ehlo_or_helo_if_needed()
+        mechanisms = connection.esmtp_features.get("auth", "").upper().split()
+        if "PLAIN" not in mechanisms:
+            raise smtplib.SMTPNotSupportedError(
+                "the server offers no AUTH PLAIN, which a non-ASCII user name or password needs"
+            )
+        response = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+        code, reply = connection.docmd("AUTH", f"PLAIN {response}")
+        if code == 334:  # The server asks for the response rather than taking it at once.
+            code, reply = connection.docmd(response)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, reply)
+
+    def extensions(self) -> dict[str, str]:
+        """The server's EHLO keywords (lower case) and their parameters: connects if needed.
+
+        For checks before sending (SMTPUTF8, SIZE); raises MailServerError as sending does.
+        """
+        connection = self._connect()
+        try:
+            connection.ehlo_or_helo_if_needed()
+        except (smtplib.SMTPException, OSError) as error:
+            self._connection = None
+            _quietly_close(connection)
+            raise self._fail("cannot connect", error) from None
+        return dict(connection.esmtp_features)
 
     def _tls_context(self) -> ssl.SSLContext:
         # Made once and only for TLS: loading the system's CA store takes ~0.1 s, which
@@ -153,14 +191,22 @@ class SmtpTransport:
         """
         if not recipients:
             raise ValueError("a message needs at least one recipient")
+        # An internationalised domain goes as A-labels; only a non-ASCII local part (or a
+        # header in UTF-8) needs SMTPUTF8 (RFC 6531), which the caller checked is offered.
+        sender = ascii_address(sender) or sender
+        rcpts = [ascii_address(r) or r for r in recipients]
+        utf8 = not all(a.isascii() for a in (sender, *rcpts)) or (
+            isinstance(msg, bytes) and not msg.partition(b"\r\n\r\n")[0].isascii()
+        )
         for attempt in (1, 2):
             connection = self._connect()
             connection.data_sent = False
             try:
                 if isinstance(msg, bytes):
-                    refused = connection.sendmail(sender, list(recipients), msg)
+                    options = _utf8_options(connection) if utf8 else []
+                    refused = connection.sendmail(sender, rcpts, msg, mail_options=options)
                 else:
-                    refused = connection.send_message(msg, sender, list(recipients))
+                    refused = connection.send_message(msg, sender, rcpts)
                 return _result(refused)
             except smtplib.SMTPRecipientsRefused as error:
                 if all(code != 421 for code, _ in error.recipients.values()):
@@ -199,6 +245,11 @@ class SmtpTransport:
             if attempt == 2:
                 raise self._fail("connection lost twice while sending", failure)
         raise AssertionError("unreachable")
+
+
+def _utf8_options(connection: smtplib.SMTP) -> list[str]:
+    connection.ehlo_or_helo_if_needed()
+    return ["SMTPUTF8", "BODY=8BITMIME"] if connection.has_extn("8bitmime") else ["SMTPUTF8"]
 
 
 def _result(refused: dict[str, tuple[int, bytes]]) -> SendResult:

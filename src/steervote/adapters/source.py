@@ -10,7 +10,17 @@ from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
-ReceivedFrom = Literal["internaldate", "file-time", "from-line", "date-header", "unknown"]
+# How a receipt time is known, best first (core.receipt.PROVEN, then the unproven ones).
+ReceivedFrom = Literal[
+    "internaldate",
+    "maildir-name",
+    "received-header",
+    "file-time",
+    "from-line",
+    "from-line-local",
+    "date-header",
+    "unknown",
+]
 
 # A received_at that says "we do not know": the epoch, always with received_from="unknown",
 # which the caller must not treat as a real receipt time (lateness cannot be judged).

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, bindparam, event, func, or_
+from sqlalchemy import Index, UniqueConstraint, bindparam, event, func, inspect, or_, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -31,6 +31,7 @@ from steervote.core.motion import (
     Observer,
     Threshold,
 )
+from steervote.core.receipt import UNPROVEN
 from steervote.core.records import (
     BallotRecord,
     BallotStatus,
@@ -39,6 +40,7 @@ from steervote.core.records import (
     Received,
     Ruling,
 )
+from steervote.core.strength import Strength
 from steervote.core.vote import Vote
 from steervote.errors import ConfigInvalid, SteervoteError
 
@@ -139,6 +141,18 @@ class MessageRow(SQLModel, table=True):
     own_text: str = ""
     reason: str = ""
     recorded_at: datetime
+    strength: str = ""  # core.strength.Strength (migration 2)
+    dated: datetime | None = None  # the message's Date header, UTC (migration 2)
+
+
+class MessageTieRow(SQLModel, table=True):
+    """A further motion and member a message is reviewed on (a thread naming several)."""
+
+    __tablename__ = "message_tie"
+    id: int | None = Field(default=None, primary_key=True)
+    message: int = Field(index=True, foreign_key="message.id")
+    motion_id: str = Field(index=True)
+    member_id: str
 
 
 class RulingRow(SQLModel, table=True):
@@ -184,6 +198,18 @@ class NewMessage:
     vote: Vote | None = None
     evidence: str = ""
     own_text: str = ""
+    strength: str = ""  # core.strength.Strength, for a message matched to a member
+    dated: datetime | None = None  # its Date header, aware UTC
+    also: tuple[tuple[str, str], ...] = ()  # further (motion, member) it is reviewed on
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierTime:
+    """The same bytes seen again with a proven receipt time: keep the earlier one."""
+
+    sha256: str
+    received_at: datetime
+    received_from: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +248,41 @@ def _migration_1(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+def _migration_2(engine: Engine) -> None:
+    """Match strength and Date per message; further ties; mbox From lines are local time.
+
+    A store made by migration 1 of this code already has the columns; an older one gets
+    them, with the strength its `how` implies (a token's authentication was not checked:
+    token+sender). Its "from-line" times were read from From lines without a zone.
+    """
+    columns = {c["name"] for c in inspect(engine).get_columns("message")}
+    with engine.begin() as c:
+        if "strength" not in columns:
+            c.execute(text("ALTER TABLE message ADD COLUMN strength VARCHAR NOT NULL DEFAULT ''"))
+        if "dated" not in columns:
+            kind = (
+                "TIMESTAMP WITHOUT TIME ZONE" if engine.dialect.name == "postgresql" else "DATETIME"
+            )
+            c.execute(text(f"ALTER TABLE message ADD COLUMN dated {kind}"))
+        c.execute(
+            text(
+                "UPDATE message SET strength = CASE how WHEN 'token' THEN 'token+sender' "
+                "WHEN 'subject+sender' THEN 'subject+sender' ELSE 'weak' END "
+                "WHERE strength = '' AND member_id IS NOT NULL"
+            )
+        )
+        if "strength" not in columns:
+            c.execute(
+                text(
+                    "UPDATE message SET received_from = 'from-line-local' "
+                    "WHERE received_from = 'from-line'"
+                )
+            )
+    SQLModel.metadata.create_all(engine, tables=[MessageTieRow.__table__])  # type: ignore[attr-defined]
+
+
 # Numbered migrations, applied in order and recorded in schema_version.
-MIGRATIONS = ((1, _migration_1),)
+MIGRATIONS = ((1, _migration_1), (2, _migration_2))
 
 
 def redact_url(url: str) -> str:
@@ -484,12 +543,14 @@ class Store:
                     for address in json.loads(aliases):
                         book[normalize_address(address)] = member_id
         ballots: dict[str, str] = {}
+        fingerprints: dict[str, str] = {}
         for motion_id in titles:
             recorded = self.recorded_motion(motion_id)
             if recorded is not None:
                 fp = format_fingerprint(recorded.digest)
                 ballots[motion_id] = ballot_text(recorded.motion, fingerprint_=fp)
-        return Directory(tokens, members, require, titles, closes, ballots)
+                fingerprints[fp.lower()] = motion_id
+        return Directory(tokens, members, require, titles, closes, ballots, fingerprints)
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""
@@ -530,6 +591,22 @@ class Store:
                     known.setdefault(sha, set()).add((mailbox, uidvalidity))
         return by_id, known
 
+    def authors(self, message_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Recorded replies by Message-ID: (motion id, member id) of each matched, not ignored."""
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        ids = sorted({_text(i) for i in message_ids if i})
+        found: dict[str, tuple[str, str]] = {}
+        with self.engine.connect() as connection:
+            for chunk in _chunks(ids, 500):
+                query = sa_select(t.c.message_id, t.c.motion_id, t.c.member_id).where(
+                    t.c.message_id.in_(chunk),
+                    t.c.member_id.is_not(None),
+                    t.c.disposition != Disposition.IGNORED.value,
+                )
+                for message_id, motion_id, member_id in connection.execute(query):
+                    found.setdefault(message_id, (motion_id, member_id))
+        return found
+
     def recorded_uids(self, mailbox: str, uidvalidity: int, uids: Iterable[int]) -> set[int]:
         """Which of these UIDs of this mailbox (at this UIDVALIDITY) are recorded already."""
         t = MessageRow.__table__  # type: ignore[attr-defined]
@@ -554,18 +631,35 @@ class Store:
         now: datetime,
         *,
         superseded: Sequence[str] = (),
+        earlier: Sequence[EarlierTime] = (),
     ) -> None:
         """Record a batch of messages and the mailbox position in one transaction.
 
         superseded: sha256 keys of recorded messages that were not read (too large) and
-        are now read in full; they are replaced by their new records. The position never
-        moves back while UIDVALIDITY stays (a rescan re-reads from the start).
+        are now read in full; they are replaced by their new records. earlier: recorded
+        messages seen again with a proven receipt time (core.receipt) that is earlier than
+        the recorded one, or where the recorded one is not proven: the better time is
+        kept. The position never moves back while UIDVALIDITY stays (a rescan re-reads
+        from the start).
         """
         recorded = _db_time(now)
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        ties = MessageTieRow.__table__  # type: ignore[attr-defined]
         with self._session() as s:
             if superseded:
-                t = MessageRow.__table__  # type: ignore[attr-defined]
+                gone = sa_select(t.c.id).where(t.c.sha256.in_(sorted(set(superseded))))
+                s.execute(ties.delete().where(ties.c.message.in_(gone)))
                 s.execute(t.delete().where(t.c.sha256.in_(sorted(set(superseded)))))
+            for e in earlier:
+                at = _db_time(e.received_at)
+                s.execute(
+                    t.update()
+                    .where(
+                        t.c.sha256 == e.sha256,
+                        or_(t.c.received_at > at, t.c.received_from.in_(sorted(UNPROVEN))),
+                    )
+                    .values(received_at=at, received_from=e.received_from)
+                )
             if messages:
                 # Text from mail is stored as read, but for NUL, which PostgreSQL refuses.
                 s.execute(
@@ -591,10 +685,31 @@ class Store:
                             "own_text": _text(m.own_text),
                             "reason": _text(m.reason),
                             "recorded_at": recorded,
+                            "strength": m.strength,
+                            "dated": _db_time(m.dated) if m.dated else None,
                         }
                         for m in messages
                     ],
                 )
+                tied = [m for m in messages if m.also]
+                if tied:
+                    refs = dict(
+                        s.execute(
+                            sa_select(t.c.uid, t.c.id).where(
+                                t.c.mailbox == mailbox,
+                                t.c.uidvalidity == uidvalidity,
+                                t.c.uid.in_([m.uid for m in tied]),
+                            )
+                        ).all()
+                    )
+                    s.execute(
+                        ties.insert(),
+                        [
+                            {"message": refs[m.uid], "motion_id": motion, "member_id": member}
+                            for m in tied
+                            for motion, member in m.also
+                        ],
+                    )
             row = s.get(MailboxRow, mailbox)
             if row is None:
                 row = MailboxRow(
@@ -608,22 +723,32 @@ class Store:
             s.commit()
 
     def received(self, motion_id: str) -> list[Received]:
-        """Every message matched to a member of this motion (votes and reviews), oldest first."""
+        """Every message matched to a member of this motion (votes and reviews), oldest first.
+
+        Includes the messages reviewed on this motion as a further tie (message_tie), with
+        the tie's member.
+        """
         t = MessageRow.__table__  # type: ignore[attr-defined]
+        ties = MessageTieRow.__table__  # type: ignore[attr-defined]
+        wanted = (
+            t.c.id,
+            t.c.member_id,
+            t.c.received_at,
+            t.c.disposition,
+            t.c.vote,
+            t.c.evidence,
+            t.c.own_text,
+            t.c.reason,
+            t.c.how,
+            t.c.message_id,
+            t.c.sender,
+            t.c.strength,
+            t.c.dated,
+            t.c.received_from,
+            t.c.recorded_at,
+        )
         query = (
-            sa_select(
-                t.c.id,
-                t.c.member_id,
-                t.c.received_at,
-                t.c.disposition,
-                t.c.vote,
-                t.c.evidence,
-                t.c.own_text,
-                t.c.reason,
-                t.c.how,
-                t.c.message_id,
-                t.c.sender,
-            )
+            sa_select(*wanted)
             .where(
                 t.c.motion_id == motion_id,
                 t.c.member_id.is_not(None),
@@ -631,8 +756,16 @@ class Store:
             )
             .order_by(t.c.received_at, t.c.id)
         )
+        tied = (
+            sa_select(*(ties.c.member_id if c is t.c.member_id else c for c in wanted))
+            .join(ties, ties.c.message == t.c.id)
+            .where(ties.c.motion_id == motion_id)
+        )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
+            extra = connection.execute(tied).all()
+        if extra:
+            rows = sorted([*rows, *extra], key=lambda row: (_aware(row[2]), row[0]))
         return [
             Received(
                 ref=ref,
@@ -647,6 +780,10 @@ class Store:
                 how=how,
                 message_id=message_id,
                 sender=sender,
+                strength=Strength.of(strength),
+                dated=_aware(dated) if dated is not None else None,
+                received_from=received_from,
+                read_at=_aware(read_at),
             )
             for (
                 ref,
@@ -660,6 +797,10 @@ class Store:
                 how,
                 message_id,
                 sender,
+                strength,
+                dated,
+                received_from,
+                read_at,
             ) in rows
         ]
 

@@ -145,3 +145,30 @@ def _unescape(raw: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+# --- addresses as mail is sent to them ---------------------------------------------------
+
+
+def ascii_address(address: str) -> str | None:
+    """The address as plain ASCII mail can carry it, or None when only SMTPUTF8 can.
+
+    An ASCII local part at an internationalised domain is written with the domain's
+    IDNA A-labels (`juergen@xn--bcher-kva.example`, RFC 5890), which every server takes;
+    a non-ASCII local part (`jürgen@…`, RFC 6531) needs a server that offers SMTPUTF8.
+    """
+    if address.isascii():
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii():
+        return None
+    try:
+        encoded = unicodedata.normalize("NFC", domain).encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return f"{local}@{encoded}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """True when mail to (or from) the address can only go through a server with SMTPUTF8."""
+    return ascii_address(address) is None

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from zoneinfo import ZoneInfo
 
+from steervote.core.address import ascii_address
 from steervote.core.motion import Member, Motion, Observer, Threshold
 
 TOKEN_BYTES = 15  # 120 bits, base32: 24 lowercase characters, safe in a local part
@@ -55,7 +56,26 @@ def ballot_subject(motion: Motion) -> str:
 
 
 def _domain(address: str) -> str:
-    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+    """The ASCII domain of an address (IDNA A-labels), for Message-IDs; "localhost" if none."""
+    domain = parseaddr(address)[1].rpartition("@")[2]
+    plain = ascii_address(f"x@{domain}") if domain else None
+    return plain.partition("@")[2] if plain else "localhost"
+
+
+def mailbox_header(name: str, address: str) -> str:
+    """`Name <address>` for a From, To or Reply-To header, as the mail library writes it.
+
+    The name is quoted or RFC 2047-encoded as needed; the address is ASCII where it can be
+    (an internationalised domain as A-labels), else left in UTF-8 (RFC 6532: a message to
+    such an address goes only through a server that offers SMTPUTF8).
+    """
+    plain = ascii_address(address)
+    if plain is not None:
+        return formataddr((name, plain), charset="utf-8")
+    if not name:
+        return address
+    shown = formataddr((name, "x@x"), charset="utf-8")
+    return f"{shown[: -len('<x@x>')]}<{address}>"
 
 
 def reply_address(addressing: Addressing, token: str | None) -> str:
@@ -64,7 +84,7 @@ def reply_address(addressing: Addressing, token: str | None) -> str:
     if token and addressing.plus_tokens:
         local, _, domain = addr.rpartition("@")
         addr = f"{local}+{token}@{domain}"
-    return formataddr((name, addr)) if name else addr
+    return mailbox_header(name, addr)
 
 
 def ballot_message_id(motion_id: str, token: str, addressing: Addressing) -> str:
@@ -237,7 +257,7 @@ def compose_ballot(
     """A member's personal ballot: their token in Reply-To and Message-ID."""
     msg = compose(
         motion,
-        formataddr((member.name, member.email)),
+        mailbox_header(member.name, member.email),
         ballot_text(motion, attachments),
         addressing,
         attachments,
@@ -259,7 +279,7 @@ def compose_copy(
     """An observer's information copy: no token, no vote."""
     msg = compose(
         motion,
-        formataddr((observer.name, observer.email)),
+        mailbox_header(observer.name, observer.email),
         ballot_text(motion, attachments, voting=False),
         addressing,
         attachments,

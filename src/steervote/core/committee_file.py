@@ -9,6 +9,7 @@ from pathlib import Path
 from steervote.core.address import address_problem
 from steervote.core.deadline import timezone_named
 from steervote.core.fields import Fields, did_you_mean, invalid, kind, show
+from steervote.core.mail_text import name_problem
 from steervote.core.member_entry import MemberEntry, build_members
 from steervote.core.members_csv import read_members_csv
 from steervote.core.motion import Committee, Member, Observer
@@ -134,6 +135,9 @@ def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, .
     for index, item in enumerate(value):
         field, line = f"observers[{index + 1}]", value.line_of(index)
         observer = _observer(fields.path, field, line, item)
+        problem = name_problem(observer.name)
+        if problem is not None:
+            raise invalid(fields.path, line, field, f"the name {problem}")
         problem = address_problem(observer.email)
         if problem is not None:
             raise invalid(

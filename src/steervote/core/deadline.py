@@ -11,6 +11,9 @@ _DURATION_RE = re.compile(r"(?:\s*\d+\s*[wdhm]\s*)+")
 _PART_RE = re.compile(r"(\d+)\s*([wdhm])")
 _UNIT = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1)}
 _DATE_ONLY_RE = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+# A deadline must stay a date in every timezone it is shown in (UTC+14 adds most of a
+# day; year 9999 has no next day) and in every store: anything later is a typing slip.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def timezone_named(name: str) -> ZoneInfo:
@@ -46,7 +49,7 @@ def parse_closes(text: str, *, now: datetime, timezone: str | None) -> datetime:
             if duration <= timedelta():
                 raise ValueError(f"{text!r} is not in the future")
             # In UTC: a duration is elapsed time, even across a change of the clocks.
-            return now.astimezone(UTC) + duration
+            return _in_range(now.astimezone(UTC) + duration, text)
     except OverflowError:
         raise ValueError(f"{text!r} is too far in the future") from None
     if _DATE_ONLY_RE.fullmatch(text):
@@ -58,9 +61,9 @@ def parse_closes(text: str, *, now: datetime, timezone: str | None) -> datetime:
             f"cannot read {text!r}: expected a duration (48h, 3d, 90m, 1w) "
             "or an ISO 8601 date-time (2017-01-17T19:00)"
         ) from None
-    if written.tzinfo is None:
-        written = _localise(written, text, timezone)
     try:
+        if written.tzinfo is None:
+            written = _localise(written, text, timezone)
         closes = written.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{text!r} is out of range") from None
@@ -68,6 +71,12 @@ def parse_closes(text: str, *, now: datetime, timezone: str | None) -> datetime:
         raise ValueError(
             f"{text!r} is in the past (now is {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
         )
+    return _in_range(closes, text)
+
+
+def _in_range(closes: datetime, text: str) -> datetime:
+    if closes >= LATEST:
+        raise ValueError(f"{text!r} is too far in the future (it must be before {LATEST:%Y-%m-%d})")
     return closes
 
 

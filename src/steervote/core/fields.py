@@ -15,6 +15,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import NoReturn
 
+from steervote.core.mail_text import body_problem, header_problem
 from steervote.core.yaml_lines import LineList, LineMap
 from steervote.errors import MotionInvalid
 
@@ -107,7 +108,11 @@ class Fields:
         return value
 
     def optional_text(self, key: str, *, one_line: bool = False) -> str | None:
-        """A text field, stripped; None if absent."""
+        """A text field, stripped; None if absent.
+
+        A one-line field may become a mail header: it is held to the header rule
+        (steervote.core.mail_text); any other text to the body rule.
+        """
         value = self.data.get(key)
         if value is None:
             return None
@@ -116,8 +121,9 @@ class Fields:
         value = value.strip()
         if not value:
             self.fail(key, "must not be blank")
-        if one_line and "\n" in value:
-            self.fail(key, "must be a single line")
+        problem = header_problem(value) if one_line else body_problem(value)
+        if problem is not None:
+            self.fail(key, problem)
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -142,6 +148,9 @@ class Fields:
         if value is None:
             return []
         if isinstance(value, str):
+            problem = header_problem(value.strip())
+            if problem is not None:
+                self.fail(key, problem)
             return [(value.strip(), self.line(key))]
         if not isinstance(value, LineList):
             self.fail(key, f"expected a list, got {kind(value)}")
@@ -151,6 +160,11 @@ class Fields:
                 what = f"expected text, got {kind(item)}" if item else "must not be blank"
                 raise invalid(
                     self.path, value.line_of(index), f"{self.prefix}{key}[{index + 1}]", what
+                )
+            problem = header_problem(item.strip())
+            if problem is not None:
+                raise invalid(
+                    self.path, value.line_of(index), f"{self.prefix}{key}[{index + 1}]", problem
                 )
             items.append((item.strip(), value.line_of(index)))
         return items

@@ -11,15 +11,19 @@ headers alone, so it goes to review instead of stopping the count.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from email.utils import parsedate_to_datetime
 
 from steervote.core.ballot import subject_tag
 from steervote.core.match import Directory, Matched, Unmatched, match
 from steervote.core.mime import decode_words
 from steervote.core.parse import head_of, header_key, parse_message
+from steervote.core.receipt import trusted_received_time
 from steervote.core.reply import Reading, decoded_subject, read_reply
 
 HEADER_LIMIT = 300  # characters of a sender, subject or Message-ID kept
@@ -39,6 +43,9 @@ class Analysis:
     reading: Reading | None  # None: not matched, or not readable, so not read
     problem: str = ""  # why it was not read ("unreadable: …", "too large to read: …"), or ""
     head_key: str = ""  # parse.header_key of its headers: ties a read message to an oversize one
+    dated: datetime | None = None  # its Date header (RFC 5322 origination date), aware UTC
+    in_reply_to: str = ""  # the first msg-id of In-Reply-To, "<...>", or ""
+    received_at: datetime | None = None  # a trusted receiving server's Received: time, UTC
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -49,6 +56,44 @@ def header_text(msg: Message, name: str) -> str:
     values = msg.get_all(name) or []
     text = "; ".join(decode_words(str(v)) for v in values[:5])
     return _no_nul(text[:HEADER_LIMIT])
+
+
+_MSG_ID = re.compile(r"<[^<>\s]{1,250}>")
+
+
+def _with_facts(a: Analysis, msg: Message, directory: Directory) -> Analysis:
+    """The analysis with the Date header, first In-Reply-To and trusted Received: time."""
+    return replace(
+        a,
+        dated=origination_date(msg),
+        in_reply_to=_first_id(msg.get("In-Reply-To")),
+        received_at=trusted_received_time(msg, directory.received_by),
+    )
+
+
+def _first_id(value: object) -> str:
+    found = _MSG_ID.search(str(value)[:2000]) if value is not None else None
+    return _no_nul(found.group(0)) if found else ""
+
+
+def origination_date(msg: Message) -> datetime | None:
+    """The Date header (RFC 5322 section 3.6.1) as aware UTC; None when absent or unreadable.
+
+    A date without a zone ("-0000", or none) is read as UTC.
+    """
+    value = msg.get("Date")
+    if value is None:
+        return None
+    try:
+        parsed = parsedate_to_datetime(str(value)[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _no_nul(text: str) -> str:
@@ -109,10 +154,11 @@ def _from_headers(raw: bytes, sha: str, problem: str, directory: Directory) -> A
         subject = _no_nul(decoded_subject(msg)[:HEADER_LIMIT])
         tie: Matched | Unmatched = match(msg, directory)
         key = header_key(raw)
+        found = Analysis(sha, message_id, sender, subject, tie, None, problem, key)
+        return _with_facts(found, msg, directory)
     except Exception as exc:  # not even the headers: listed, with the reason
         unread = Unmatched(f"headers unreadable ({_kind(exc)})")
         return Analysis(sha, "", "", "", unread, None, problem)
-    return Analysis(sha, message_id, sender, subject, tie, None, problem, key)
 
 
 def _analyse(raw: bytes, directory: Directory) -> Analysis:
@@ -127,11 +173,12 @@ def _analyse(raw: bytes, directory: Directory) -> Analysis:
     subject = _no_nul(decoded_subject(msg)[:HEADER_LIMIT])
     tie = match(msg, directory)
     if parsed.problem:
-        return Analysis(
-            sha, message_id, sender, subject, tie, None, f"unreadable: {parsed.problem}", key
-        )
+        problem = f"unreadable: {parsed.problem}"
+        found = Analysis(sha, message_id, sender, subject, tie, None, problem, key)
+        return _with_facts(found, msg, directory)
     if not isinstance(tie, Matched):
-        return Analysis(sha, message_id, sender, subject, tie, None, head_key=key)
+        found = Analysis(sha, message_id, sender, subject, tie, None, head_key=key)
+        return _with_facts(found, msg, directory)
     title = directory.titles.get(tie.motion_id, "")
     reading = read_reply(
         msg,
@@ -143,4 +190,5 @@ def _analyse(raw: bytes, directory: Directory) -> Analysis:
         reading = replace(
             reading, own_text=_no_nul(reading.own_text), evidence=_no_nul(reading.evidence)
         )
-    return Analysis(sha, message_id, sender, subject, tie, reading, head_key=key)
+    found = Analysis(sha, message_id, sender, subject, tie, reading, head_key=key)
+    return _with_facts(found, msg, directory)

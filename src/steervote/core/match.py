@@ -2,33 +2,42 @@
 
 Strongest evidence first (DESIGN.md, Matching): the ballot's personal token in a
 recipient address or in In-Reply-To/References; then the motion tag in the
-subject plus a sender that is the member's address or alias. A token used from
-another member's or a stranger's address is never that member's vote: it is
-matched for review ("ballot forwarded?"). A message with several sender addresses (one
-From holding two, or two From headers) is never matched by its sender: a forged
-address could ride on a member's.
+subject plus a sender that is the member's address or alias. Every match records its
+strength (core.strength): the token from the member's own address, authenticated or
+not, above the subject tag or the thread with the member's address, above anything
+weaker.
+
+A reply belongs to its sender. A token used by another member of the motion (a
+reply-all to someone's ballot or reply) is that other member's reply, matched by address;
+the token's owner is untouched. A token used from a stranger's address is never its
+owner's vote: it is matched for review ("ballot forwarded?"). A message with several
+sender addresses (one From holding two, or two From headers) is never matched by its
+sender: a forged address could ride on a member's.
+
+Before a reply is read, its thread must agree with itself (core.thread): the token's
+motion, the subject's tag and the ballot it quotes. A conflict is review on every motion
+named, as is one member's tokens for several motions. A DKIM or DMARC failure reported by
+the receiving server sends any match to review.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import Message
 from enum import StrEnum
 
-from steervote.core.address import mailbox_addresses, normalize_domain
+from steervote.core.address import mailbox_addresses
 from steervote.core.ballot import TOKEN_LENGTH
-from steervote.core.mime import decode_words
+from steervote.core.strength import Strength, Verdict, authentication, token_strength
+from steervote.core.thread import quoted_motions, subject_tags
 
 TOKEN_ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 _TOKEN_IN_ADDRESS = re.compile(rf"\+([a-z2-7]{{{TOKEN_LENGTH}}})@", re.IGNORECASE)
 _TOKEN_IN_MESSAGE_ID = re.compile(
     rf"<ballot\.[a-z0-9-]+\.([a-z2-7]{{{TOKEN_LENGTH}}})@[^>\s]+>", re.IGNORECASE
 )
-_SUBJECT_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]{0,80})\]", re.IGNORECASE)
-_AUTH_FAIL = re.compile(r"\b(dkim|dmarc)\s*=\s*(fail|permerror)\b[^;]*", re.IGNORECASE)
-_HEADER_D = re.compile(r"header\.(?:d|i|from)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
 
 
 class How(StrEnum):
@@ -36,6 +45,7 @@ class How(StrEnum):
 
     TOKEN = "token"  # noqa: S105 - a matching method, not a secret
     SUBJECT = "subject+sender"
+    THREAD = "thread+sender"  # another member's token in the thread, the sender's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +58,25 @@ class Directory:
     titles: dict[str, str] = field(default_factory=dict)  # motion id -> title
     closes: dict[str, datetime] = field(default_factory=dict)  # motion id -> deadline
     ballots: dict[str, str] = field(default_factory=dict)  # motion id -> ballot text
+    fingerprints: dict[str, str] = field(default_factory=dict)  # ballot fingerprint -> motion
+    authserv_ids: tuple[str, ...] = ()  # [tally] trusted_authserv_ids, lowercase
+    received_by: tuple[str, ...] = ()  # [tally] trusted_received_by, lowercase host names
 
 
 @dataclass(frozen=True, slots=True)
 class Matched:
-    """Tied to a motion and member; `review` says why it must not be counted unasked."""
+    """Tied to a motion and member; `review` says why it must not be counted unasked.
+
+    also: further (motion id, member id) on which the same message is reviewed (a
+    thread naming several motions); never set without `review`.
+    """
 
     motion_id: str
     member_id: str
     how: How
     review: str | None = None
+    strength: Strength = Strength.WEAK
+    also: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +111,6 @@ def _several(senders: list[str]) -> str:
     return f"several sender addresses ({shown})"
 
 
-def _header(msg: Message, name: str) -> str:
-    value = msg.get(name)
-    return "" if value is None else decode_words(str(value))
-
-
 def tokens_in(msg: Message) -> set[str]:
     """Every ballot token the message carries in addresses or threading headers."""
     found: set[str] = set()
@@ -111,77 +125,137 @@ def tokens_in(msg: Message) -> set[str]:
     return found
 
 
-def _dmarc_failure(msg: Message, sender: str) -> str | None:
-    """The receiving server's verdict that the From domain failed DKIM/DMARC, if it says so."""
-    # Only the topmost Authentication-Results is our own server's; later ones could be forged.
-    results = msg.get("Authentication-Results")
-    if results is None:
-        return None
-    text = str(results)[:4000]
-    domain = sender.rpartition("@")[2]
-    for m in _AUTH_FAIL.finditer(text):
-        method, verdict = m.group(1).lower(), m.group(2).lower()
-        if method == "dmarc":
-            return f"DMARC {verdict} for the sender's domain"
-        d = _HEADER_D.search(m.group(0))
-        if d is None or normalize_domain(d.group(1)) == domain:
-            return f"DKIM {verdict} for {domain}"
-    return None
-
-
 def match(msg: Message, directory: Directory) -> Matched | Unmatched:
-    """Tie a message to (motion, member), strongest evidence first."""
+    """Tie a message to (motion, member) with its strength, strongest evidence first.
+
+    msg: the parsed message (its header block alone will do: the quoted ballot is then
+    not looked for). Returns Matched, with `review` set when a person must decide, or
+    Unmatched with the reason it is ignored.
+    """
     senders = sender_addresses(msg)
     sender = senders[0] if len(senders) == 1 else ""
-    tokens = {t for t in tokens_in(msg) if t in directory.tokens}
-    if len(tokens) > 1:
-        owners = sorted({directory.tokens[t] for t in tokens})
-        if len(owners) > 1:
-            motions = {m for m, _ in owners}
-            if len(motions) == 1:
-                (motion_id,) = motions
-                member_id = _member_by_address(directory, motion_id, sender)
-                if member_id is not None:
-                    return Matched(
-                        motion_id,
-                        member_id,
-                        How.TOKEN,
-                        review="carries the ballot tokens of several members",
-                    )
-            return Unmatched("carries the ballot tokens of several members", owners[0][0])
-    if tokens:
-        motion_id, member_id = directory.tokens[tokens.pop()]
-        if len(senders) > 1:
-            return Matched(
-                motion_id,
-                member_id,
-                How.TOKEN,
-                review=f"{member_id}'s personal ballot answered with {_several(senders)}: "
-                "whose vote?",
-            )
-        if _member_by_address(directory, motion_id, sender) == member_id:
-            return Matched(motion_id, member_id, How.TOKEN)
-        return Matched(
-            motion_id,
-            member_id,
-            How.TOKEN,
-            review=f"ballot forwarded? {member_id}'s personal ballot answered from "
-            f"{sender or 'no address'}",
+    owners = {directory.tokens[t] for t in tokens_in(msg) if t in directory.tokens}
+    tags = {t for t in subject_tags(msg) if t in directory.members}
+    if owners:
+        tie = _by_token(owners, senders, directory)
+    else:
+        tie = _by_subject(msg, tags, senders, directory)
+    if not isinstance(tie, Matched):
+        return tie
+    # With one motion recorded, no quoted ballot can name another: skip the body search.
+    many = len(directory.fingerprints) > 1
+    quoted = quoted_motions(msg, directory.fingerprints) if many else set()
+    tie = _thread_agrees(tie, tags, quoted, sender, directory)
+    auth = authentication(msg, sender, directory.authserv_ids)
+    if auth.verdict is Verdict.FAIL:
+        spoofed = (
+            f"no ballot token and {auth.detail}: spoofed?"
+            if tie.how is How.SUBJECT
+            else f"{auth.detail}: spoofed, or a token others have seen?"
         )
-    return _match_subject(msg, directory, senders)
+        return replace(tie, review=_also_review(tie.review, spoofed), strength=Strength.WEAK)
+    if tie.strength is Strength.TOKEN_AUTHENTICATED:
+        return replace(tie, strength=token_strength(auth.verdict))
+    return tie
+
+
+def _also_review(first: str | None, then: str) -> str:
+    return then if not first else f"{first}; {then}"
 
 
 def _member_by_address(directory: Directory, motion_id: str, sender: str) -> str | None:
     return directory.members.get(motion_id, {}).get(sender) if sender else None
 
 
-def _match_subject(msg: Message, directory: Directory, senders: list[str]) -> Matched | Unmatched:
-    subject = _header(msg, "Subject")[:1000]
-    tags = {t.lower() for t in _SUBJECT_TAG.findall(subject)}
-    known = sorted(t for t in tags if t in directory.members)
+def _by_token(
+    owners: set[tuple[str, str]], senders: list[str], directory: Directory
+) -> Matched | Unmatched:
+    """The tie of a message carrying known ballot tokens: to its sender where a member."""
+    sender = senders[0] if len(senders) == 1 else ""
+    motions = sorted({m for m, _ in owners})
+    if len(motions) > 1:
+        return _several_motions(owners, motions, sender, directory)
+    (motion_id,) = motions
+    holders = sorted(member for _, member in owners)
+    member_id = _member_by_address(directory, motion_id, sender)
+    if len(senders) > 1:
+        if len(holders) == 1:
+            return Matched(
+                motion_id,
+                holders[0],
+                How.TOKEN,
+                review=f"{holders[0]}'s personal ballot answered with {_several(senders)}: "
+                "whose vote?",
+            )
+        return Unmatched("carries the ballot tokens of several members", motion_id)
+    if member_id is not None and member_id in holders:
+        if len(holders) > 1:
+            return Matched(
+                motion_id,
+                member_id,
+                How.TOKEN,
+                review=f"carries the ballot tokens of several members ({', '.join(holders)})",
+                strength=Strength.TOKEN_AUTHENTICATED,
+            )
+        # Strongest until the receiving server's verdict says otherwise (match()).
+        return Matched(motion_id, member_id, How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
+    if member_id is not None:
+        # Another member of this motion answered in the thread (reply-all): the reply is
+        # the sender's, as strong as their address; the token's owner is untouched.
+        review = None
+        if directory.require_token.get(motion_id, False):
+            review = "no personal ballot token of the sender's own, and this motion requires one"
+        return Matched(motion_id, member_id, How.THREAD, review=review, strength=Strength.SUBJECT)
+    if len(holders) > 1:
+        return Unmatched("carries the ballot tokens of several members", motion_id)
+    return Matched(
+        motion_id,
+        holders[0],
+        How.TOKEN,
+        review=f"ballot forwarded? {holders[0]}'s personal ballot answered from "
+        f"{sender or 'no address'}",
+    )
+
+
+def _several_motions(
+    owners: set[tuple[str, str]], motions: list[str], sender: str, directory: Directory
+) -> Matched | Unmatched:
+    """Tokens for several motions: reviewed on each, for the sender or the one owner."""
+    ties: list[tuple[str, str]] = []
+    for motion_id in motions:
+        holders = sorted(member for m, member in owners if m == motion_id)
+        member_id = _member_by_address(directory, motion_id, sender)
+        if member_id is None and len(holders) == 1:
+            member_id = holders[0]
+        if member_id is not None:
+            ties.append((motion_id, member_id))
+    if not ties:
+        return Unmatched("carries the ballot tokens of several motions and members", motions[0])
+    (first_motion, first_member), *rest = ties
+    own = all(
+        (m, member) in owners and _member_by_address(directory, m, sender) == member
+        for m, member in ties
+    )
+    return Matched(
+        first_motion,
+        first_member,
+        How.TOKEN,
+        review=f"carries ballot tokens for several motions ({', '.join(motions)}): "
+        "which vote is for which?",
+        strength=Strength.TOKEN_AUTHENTICATED if own else Strength.WEAK,
+        also=tuple(rest),
+    )
+
+
+def _by_subject(
+    msg: Message, tags: set[str], senders: list[str], directory: Directory
+) -> Matched | Unmatched:
+    """No known token: the motion tag in the subject plus the member's address."""
+    known = sorted(tags)
     if not known:
-        if tags:
-            return Unmatched(f"unknown motion {sorted(tags)[0]!r} in the subject")
+        every = subject_tags(msg)
+        if every:
+            return Unmatched(f"unknown motion {sorted(every)[0]!r} in the subject")
         return Unmatched("no ballot token and no motion tag in the subject")
     if len(known) > 1:
         return Unmatched(f"names several motions: {', '.join(known)}", known[0])
@@ -192,16 +266,30 @@ def _match_subject(msg: Message, directory: Directory, senders: list[str]) -> Ma
     member_id = _member_by_address(directory, motion_id, sender)
     if member_id is None:
         return Unmatched(f"sender {sender or '(none)'} is not a member of {motion_id}", motion_id)
+    review = None
     if directory.require_token.get(motion_id, False):
-        return Matched(
-            motion_id,
-            member_id,
-            How.SUBJECT,
-            review="no personal ballot token, and this motion requires one",
-        )
-    failure = _dmarc_failure(msg, sender)
-    if failure is not None:
-        return Matched(
-            motion_id, member_id, How.SUBJECT, review=f"no ballot token and {failure}: spoofed?"
-        )
-    return Matched(motion_id, member_id, How.SUBJECT)
+        review = "no personal ballot token, and this motion requires one"
+    return Matched(motion_id, member_id, How.SUBJECT, review=review, strength=Strength.SUBJECT)
+
+
+def _thread_agrees(
+    tie: Matched, tags: set[str], quoted: set[str], sender: str, directory: Directory
+) -> Matched:
+    """The tie, sent to review on every motion named when its thread names other motions."""
+    other_tags = sorted(tags - {tie.motion_id})
+    other_quoted = sorted(quoted - {tie.motion_id})
+    if not other_tags and not other_quoted:
+        return tie
+    named = "the ballot token" if tie.how is not How.SUBJECT else "the subject"
+    parts = []
+    if other_tags and tie.how is not How.SUBJECT:
+        parts.append(f"the subject names {', '.join(other_tags)}")
+    if other_quoted:
+        parts.append(f"it quotes the ballot of {', '.join(other_quoted)}")
+    conflict = f"{' and '.join(parts)}, but {named} is {tie.motion_id}'s: which motion?"
+    also = list(tie.also)
+    for motion_id in [*other_tags, *other_quoted]:
+        member_id = _member_by_address(directory, motion_id, sender)
+        if member_id is not None and (motion_id, member_id) not in also:
+            also.append((motion_id, member_id))
+    return replace(tie, review=_also_review(tie.review, conflict), also=tuple(also))

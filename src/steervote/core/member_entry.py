@@ -9,8 +9,13 @@ from typing import NoReturn
 
 from steervote.core.address import address_problem
 from steervote.core.fields import invalid, show
+from steervote.core.mail_text import name_problem
 from steervote.core.motion import Member
 from steervote.core.slug import is_slug, slugify
+
+# `steervote rule MOTION casting ...` records the chair's casting vote: no member may
+# have this id, or a ruling on them could not be told from the casting vote.
+RESERVED_IDS = frozenset({"casting"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,9 @@ def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
     by_id: dict[str, MemberEntry] = {}
     by_address: dict[str, MemberEntry] = {}
     for entry in entries:
+        problem = name_problem(entry.name)
+        if problem is not None:
+            entry.fail("name", problem)
         member_id = _member_id(entry)
         other = by_id.get(member_id)
         if other is not None:
@@ -68,6 +76,10 @@ def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
 
 
 def _member_id(entry: MemberEntry) -> str:
+    if entry.id is not None and entry.id.casefold() in RESERVED_IDS:
+        entry.fail(
+            "id", f"{show(entry.id)} is reserved for the chair's casting vote: give another id"
+        )
     if entry.id is not None:
         if not is_slug(entry.id):
             entry.fail(
@@ -79,6 +91,13 @@ def _member_id(entry: MemberEntry) -> str:
     generated = slugify(entry.name)
     if not generated:
         entry.fail("name", f"cannot make an id from the name {show(entry.name)}; give an id")
+    if generated in RESERVED_IDS:
+        entry.fail(
+            "name",
+            f"the id {show(generated)} made from this name is reserved for the chair's "
+            "casting vote: give this member another id: (e.g. id: "
+            f"{generated}-{slugify(entry.email.partition('@')[0]) or 'member'})",
+        )
     return generated
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from steervote.core.fields import did_you_mean, invalid, show
+from steervote.core.mail_text import header_problem
 from steervote.core.member_entry import MemberEntry
 
 COLUMNS = ("name", "email", "aliases", "id", "role")
@@ -59,13 +60,19 @@ def _rows(f: TextIO, path: Path) -> list[MemberEntry]:
     aliases_at, id_at, role_at = index.get("aliases"), index.get("id"), index.get("role")
     width = len(columns)
     entries: list[MemberEntry] = []
+    end = reader.line_num
     for row in reader:
+        # A quoted cell may span lines: a row is named by the line it starts on.
+        line, end = end + 1, reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
-        line = reader.line_num
         if len(row) > width:
             raise invalid(path, line, "", f"{len(row)} fields but the header names {width}")
         cells = [cell.strip() for cell in row] + [""] * (width - len(row))
+        for column, at in index.items():
+            problem = header_problem(cells[at])
+            if problem is not None:
+                raise invalid(path, line, column, problem)
         name, email = cells[name_at], cells[email_at]
         if not name:
             raise invalid(path, line, "name", "missing")

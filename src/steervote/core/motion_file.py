@@ -6,8 +6,10 @@ steervote.core.fields). The files are the only thing read; the clock is the `now
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -19,9 +21,11 @@ from steervote.core.committee_file import (
 )
 from steervote.core.deadline import parse_closes
 from steervote.core.fields import Fields, did_you_mean, invalid, show
+from steervote.core.mail_text import ID_LIMIT
 from steervote.core.motion import CastingVote, Committee, Motion, Threshold
 from steervote.core.slug import is_slug, slugify
 from steervote.core.yaml_lines import read_yaml
+from steervote.errors import MotionInvalid
 
 MOTION_FIELDS = (
     "id",
@@ -40,10 +44,21 @@ MOTION_FIELDS = (
 )
 REQUIRED = ("id", "title", "text", "proposer", "threshold", "closes")
 COMMITTEES_DIR = "committees"
+# What one ballot may carry in attachments, in bytes before encoding (base64 makes a third
+# more): most mail servers refuse messages over 25 MB. `[ballot] max_attachment_bytes`.
+DEFAULT_MAX_ATTACHMENT_BYTES = 20_000_000
+# Never papers, wherever a link points: the kernel's views of processes and devices.
+_SYSTEM_FOLDERS = tuple(Path(p) for p in ("/proc", "/sys", "/dev"))
 
 
-def load_motion(path: Path, *, now: datetime) -> Motion:
+def load_motion(
+    path: Path, *, now: datetime, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+) -> Motion:
     """Load and validate a motion file; `closes` is resolved against `now` (timezone-aware).
+
+    Attachments must be regular files inside the motion's folder (after following links),
+    together at most `max_attachment_bytes` (their sizes are read from the file system,
+    the files are not read).
 
     The committee is `committee: <id>` (the file `committees/<id>.yaml` beside the motion),
     or written inline in the motion (`name`, `members` or `members_csv`, `observers`,
@@ -56,6 +71,10 @@ def load_motion(path: Path, *, now: datetime) -> Motion:
     motion_id = fields.text("id", one_line=True)
     if not is_slug(motion_id):
         fields.fail("id", f"bad motion id {show(motion_id)}: {_slug_advice(motion_id)}")
+    if len(motion_id) > ID_LIMIT:
+        fields.fail(
+            "id", f"is {len(motion_id)} characters long; a motion id has at most {ID_LIMIT}"
+        )
     committee, timezone = _committee(fields, motion_id)
     casting_vote = _choice(fields, "casting_vote", CastingVote, CastingVote.NONE)
     if casting_vote is CastingVote.CHAIR:
@@ -73,7 +92,7 @@ def load_motion(path: Path, *, now: datetime) -> Motion:
         require_token=fields.boolean("require_token", False),
         authority=fields.optional_text("authority"),
         casting_vote=casting_vote,
-        attachments=_attachments(fields),
+        attachments=_attachments(fields, max_attachment_bytes),
         links=_links(fields),
         source=path,
         closes_spec=str(fields.get("closes")).strip(),
@@ -185,18 +204,54 @@ def _quorum(fields: Fields, electorate: int) -> int:
     return quorum
 
 
-def _attachments(fields: Fields) -> tuple[Path, ...]:
-    """The attachment files, relative to the motion file; each must exist."""
+def _attachments(fields: Fields, max_bytes: int) -> tuple[Path, ...]:
+    """The attachment files (resolved), each a regular file inside the motion's folder."""
+    folder = fields.path.parent.resolve()
     attachments: list[Path] = []
+    total = 0
     for name, line in fields.text_list("attachments"):
+
+        def fail(what: str, name: str = name, line: int = line) -> MotionInvalid:
+            return invalid(fields.path, line, "attachments", f"{show(name)}: {what}")
+
+        written = PurePath(name)
+        if written.is_absolute() or name.startswith("~"):
+            raise fail(f"write a path inside the motion's folder ({folder}), not an absolute one")
+        if ".." in written.parts:
+            raise fail(f"'..' leaves the motion's folder ({folder}): keep papers inside it")
         path = fields.path.parent / name
-        if not path.is_file():
-            what = "is a folder, not a file" if path.is_dir() else "no such file"
-            raise invalid(
-                fields.path, line, "attachments", f"{show(name)}: {what} (looked for {path})"
+        try:
+            resolved = path.resolve(strict=True)
+            info = os.stat(resolved)
+        except FileNotFoundError:
+            raise fail(f"no such file (looked for {path})") from None
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+            raise fail(f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+        if not resolved.is_relative_to(folder) or any(
+            resolved.is_relative_to(system) for system in _SYSTEM_FOLDERS
+        ):
+            raise fail(f"leads to {resolved}, outside the motion's folder ({folder})")
+        if stat.S_ISDIR(info.st_mode):
+            raise fail(f"is a folder, not a file (looked for {path})")
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("is not a regular file (a device, pipe or socket)")
+        total += info.st_size
+        if info.st_size > max_bytes or total > max_bytes:
+            what = (
+                f"is {_megabytes(info.st_size)}"
+                if info.st_size > max_bytes
+                else (f"brings the attachments to {_megabytes(total)}")
             )
-        attachments.append(path)
+            raise fail(
+                f"{what}; a ballot carries at most {_megabytes(max_bytes)} of attachments "
+                "([ballot] max_attachment_bytes; most mail servers refuse messages over 25 MB)"
+            )
+        attachments.append(resolved)
     return tuple(attachments)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
 def _links(fields: Fields) -> tuple[str, ...]:

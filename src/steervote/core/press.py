@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from email.policy import SMTP
-from email.utils import formataddr
+from email.utils import parseaddr
 
 from steervote.core.ballot import (
     Addressing,
@@ -14,22 +16,31 @@ from steervote.core.ballot import (
     ballot_text,
     compose,
     fingerprint,
+    mailbox_header,
     reply_address,
 )
+from steervote.core.mail_text import header_problem
 from steervote.core.motion import Member, Motion, Observer
 
-# Placeholders for the per-recipient headers of a pre-rendered ballot: short ASCII
-# values that no header folding can split and no ballot text can contain.
-_TO = "to.7f3c@placeholder.invalid"
-_REPLY_TO = "reply.7f3c@placeholder.invalid"
-_MESSAGE_ID = "<id.7f3c@placeholder.invalid>"
+
+def _placeholders() -> tuple[str, str, str, str]:
+    """From, To, Reply-To and Message-ID placeholders: short ASCII values no header folding
+    can split, and (being new random words for each press) no motion text can contain."""
+    tag = secrets.token_hex(8)
+    return (
+        f"from.{tag}@placeholder.invalid",
+        f"to.{tag}@placeholder.invalid",
+        f"reply.{tag}@placeholder.invalid",
+        f"<id.{tag}@placeholder.invalid>",
+    )
 
 
 class BallotPress:
     """Renders the shared body of a motion's ballots once, then each recipient's in microseconds.
 
     Every ballot of a motion carries the same text, papers and fingerprint; only To,
-    Reply-To and Message-ID differ. Composing an EmailMessage per member costs
+    Reply-To and Message-ID differ (and From is put in the same way, so that it may be
+    an internationalised address). Composing an EmailMessage per member costs
     milliseconds (and the fingerprint is O(electorate)), which a 20,000-member ballot
     cannot afford; so the message is rendered once with placeholder headers, and each
     recipient's ballot is those bytes with the three headers put in.
@@ -44,6 +55,9 @@ class BallotPress:
     ) -> None:
         self.motion = motion
         self.addressing = addressing
+        self._from, self._to, self._reply_to, self._message_id = _placeholders()
+        name, address = parseaddr(addressing.sender)
+        self._sender = _header_value(mailbox_header(name, address))
         self.fingerprint = fingerprint(motion, attachments)
         self._ballot = self._render(
             ballot_text(motion, attachments, fingerprint_=self.fingerprint), attachments, now
@@ -57,47 +71,66 @@ class BallotPress:
     def _render(
         self, text: str, attachments: Sequence[Attachment], now: datetime
     ) -> tuple[bytes, bytes]:
-        msg = compose(self.motion, _TO, text, self.addressing, attachments, now)
-        msg["Reply-To"] = _REPLY_TO
-        msg["Message-ID"] = _MESSAGE_ID
+        addressing = replace(self.addressing, sender=self._from)
+        msg = compose(self.motion, self._to, text, addressing, attachments, now)
+        msg["Reply-To"] = self._reply_to
+        msg["Message-ID"] = self._message_id
         raw = msg.as_bytes(policy=SMTP)
         head, sep, body = raw.partition(b"\r\n\r\n")
-        for placeholder in (_TO, _REPLY_TO, _MESSAGE_ID):
+        for placeholder in (self._from, self._to, self._reply_to, self._message_id):
             if head.count(placeholder.encode("ascii")) != 1:
                 raise AssertionError(f"ballot header placeholder {placeholder} not found once")
+        head = head.replace(self._from.encode("ascii"), self._sender)
         return head, sep + body
 
-    @staticmethod
-    def _fill(template: tuple[bytes, bytes], to: str, reply_to: str, message_id: str) -> bytes:
+    def _fill(self, template: tuple[bytes, bytes], to: bytes, reply_to: bytes, mid: bytes) -> bytes:
         head, body = template
         head = (
-            head.replace(_TO.encode("ascii"), _header_value(to))
-            .replace(_REPLY_TO.encode("ascii"), _header_value(reply_to))
-            .replace(_MESSAGE_ID.encode("ascii"), _header_value(message_id))
+            head.replace(self._to.encode("ascii"), to)
+            .replace(self._reply_to.encode("ascii"), reply_to)
+            .replace(self._message_id.encode("ascii"), mid)
         )
         return head + body
 
     def ballot(self, member: Member, token: str) -> bytes:
         """A member's personal ballot, as the bytes to send."""
-        return self._fill(
-            self._ballot,
-            formataddr((member.name, member.email), charset="utf-8"),
-            reply_address(self.addressing, token),
-            ballot_message_id(self.motion.id, token, self.addressing),
-        )
+        return self._fill(self._ballot, *self._ballot_headers(member, token))
 
     def copy(self, observer: Observer, message_id: str) -> bytes:
         """An observer's information copy, as the bytes to send."""
-        return self._fill(
-            self._copy,
-            formataddr((observer.name, observer.email), charset="utf-8"),
-            reply_address(self.addressing, None),
-            message_id,
+        return self._fill(self._copy, *self._copy_headers(observer, message_id))
+
+    def check(self, member: Member | Observer, token_or_message_id: str) -> None:
+        """Raise ValueError now if this recipient's ballot (a Member's) or copy could not be
+        made; cheap (no message is rendered), so that a run checks every recipient before
+        it records anything."""
+        if isinstance(member, Member):
+            self._ballot_headers(member, token_or_message_id)
+        else:
+            self._copy_headers(member, token_or_message_id)
+
+    def _ballot_headers(self, member: Member, token: str) -> tuple[bytes, bytes, bytes]:
+        return (
+            _header_value(mailbox_header(member.name, member.email)),
+            _header_value(reply_address(self.addressing, token)),
+            _header_value(ballot_message_id(self.motion.id, token, self.addressing)),
+        )
+
+    def _copy_headers(self, observer: Observer, message_id: str) -> tuple[bytes, bytes, bytes]:
+        return (
+            _header_value(mailbox_header(observer.name, observer.email)),
+            _header_value(reply_address(self.addressing, None)),
+            _header_value(message_id),
         )
 
 
 def _header_value(value: str) -> bytes:
-    """A header value safe to put into rendered bytes: ASCII, one line."""
-    if not value.isascii() or "\r" in value or "\n" in value:
-        raise ValueError(f"header value must be one line of ASCII: {value!r}")
-    return value.encode("ascii")
+    """A header value safe to put into rendered bytes: one line, UTF-8 (RFC 6532).
+
+    Values are validated before anything is composed (steervote.core.mail_text); this is
+    the last guard, never meant to fire.
+    """
+    problem = header_problem(value)
+    if problem is not None:
+        raise ValueError(f"header value {value!r} {problem}")
+    return value.encode("utf-8")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from steervote.core.strength import Strength
 from steervote.core.vote import Vote
 
 
@@ -43,7 +44,12 @@ class BallotRecord:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A recorded message that matched a motion and a member."""
+    """A recorded message that matched a motion and a member.
+
+    strength: how firmly it is the member's own (core.strength); dated: its Date header
+    (RFC 5322 origination date, aware UTC, None when absent); received_from: how
+    received_at is known (core.receipt); read_at: when the tally recorded it (aware UTC).
+    """
 
     ref: int
     motion_id: str
@@ -57,6 +63,10 @@ class Received:
     how: str
     message_id: str
     sender: str
+    strength: Strength = Strength.WEAK
+    dated: datetime | None = None
+    received_from: str = "internaldate"
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,26 +19,25 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 from steervote.adapters.source import Fetched, MailSource
-from steervote.adapters.store import NewMessage, SeenMessage, Store
+from steervote.adapters.store import EarlierTime, NewMessage, SeenMessage, Store
 from steervote.core.match import Directory, Matched
+from steervote.core.receipt import is_proven
 from steervote.core.records import Disposition
 from steervote.core.vote import Vote
 
 if TYPE_CHECKING:
     from steervote.core.inbound import Analysis
 
-_UNPROVEN_TIMES = {
-    "unknown": "receipt time unknown",
-    "date-header": "receipt time only from the sender's Date header",
-}
+# Receipt times the mailbox itself proves; below them, a trusted Received: header.
+_MAILBOX_TIMES = ("internaldate", "maildir-name")
 POOL_THRESHOLD = 400  # messages in one batch before a process pool pays for itself
 
 
@@ -66,11 +65,17 @@ def collect(
     progress: Callable[[int], None] = lambda n: None,
     workers: int | None = None,
     rescan: bool = False,
+    authserv_ids: Sequence[str] = (),
+    received_by: Sequence[str] = (),
 ) -> CollectReport:
     """Read every message the store has not seen from this source and record it.
 
     rescan: read the source from the start (after [tally] max_message_bytes was raised);
     messages recorded already are skipped, those recorded as too large are read again.
+    authserv_ids: the receiving servers' Authentication-Results authserv-ids ([tally]
+    trusted_authserv_ids; none: the topmost header only). received_by: host names whose
+    Received: headers give a proven receipt time ([tally] trusted_received_by).
+    The same bytes seen again with an earlier proven receipt time keep that time.
     """
     state = store.mailbox_state(source.key)
     uidvalidity = source.uidvalidity()
@@ -81,11 +86,15 @@ def collect(
     first = next(batches, None)
     if first is None:  # Nothing new: do not load the directory of every ballot.
         return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0)
-    directory = store.directory()
+    directory = replace(
+        store.directory(),
+        authserv_ids=tuple(a.lower() for a in authserv_ids),
+        received_by=tuple(h.lower().rstrip(".") for h in received_by),
+    )
     for batch, analyses in _analysed(first, batches, directory, workers):
         read += len(batch)
         decided = _decide_batch(
-            batch, analyses, source.key, uidvalidity, store, directory, now(), rescan=rescan
+            batch, analyses, source.key, uidvalidity, store, now(), rescan=rescan
         )
         records = decided.records
         already += decided.skipped
@@ -96,6 +105,7 @@ def collect(
             records,
             now(),
             superseded=decided.superseded,
+            earlier=decided.earlier,
         )
         recorded += len(records)
         for r in records:
@@ -211,6 +221,7 @@ class _Decided:
     records: list[NewMessage]
     skipped: int  # recorded before: the same bytes elsewhere, or (rescan) this very UID
     superseded: list[str]  # keys of records of messages too large then, read in full now
+    earlier: list[EarlierTime]  # recorded bytes seen again with a proven receipt time
 
 
 def _decide_batch(
@@ -219,7 +230,6 @@ def _decide_batch(
     mailbox: str,
     uidvalidity: int,
     store: Store,
-    directory: Directory,
     now: datetime,
     *,
     rescan: bool = False,
@@ -230,8 +240,10 @@ def _decide_batch(
         [*(a.sha256 for a in analyses), *unread],
     )
     recorded = store.recorded_uids(mailbox, uidvalidity, (f.uid for f in batch)) if rescan else ()
+    authors = store.authors(a.in_reply_to for a in analyses if a.in_reply_to)
     out: list[NewMessage] = []
     superseded: list[str] = []
+    earlier: list[EarlierTime] = []
     skipped = 0
     for fetched, a in zip(batch, analyses, strict=True):
         # Read in full now, where only its headers could be read before (too large).
@@ -242,22 +254,44 @@ def _decide_batch(
             skipped += 1  # a rescan meets what it recorded before
             continue
         if where is not None and (mailbox, uidvalidity) not in where:
-            # Recorded before from a rescan or another source: idempotence, not a new message.
+            # Recorded before from a rescan or another source: idempotence, not a new message;
+            # but a proven receipt time from this copy may be earlier than the one recorded.
             skipped += 1
+            at, how = _receipt(fetched, a, now)
+            if is_proven(how):
+                earlier.append(EarlierTime(a.sha256, at, how))
             continue
         same_id = seen_ids.get(a.message_id, []) if a.message_id else []
         if supersedes:
             superseded.append(was_oversize)
             same_id = [e for e in same_id if e.sha256 != was_oversize]
             del seen_hashes[was_oversize]
-        record = _decide(fetched, a, directory, now, same_id, where is not None)
+        record = _decide(fetched, a, now, same_id, where is not None, authors)
         out.append(record)
+        if a.message_id and record.member_id and record.motion_id:
+            authors.setdefault(a.message_id, (record.motion_id, record.member_id))
         seen_hashes.setdefault(a.sha256, set()).add((mailbox, uidvalidity))
         if a.message_id and record.member_id and record.disposition is not Disposition.IGNORED:
             seen_ids.setdefault(a.message_id, []).append(
                 SeenMessage(a.sender, a.subject, record.own_text, a.sha256)
             )
-    return _Decided(out, skipped, superseded)
+    return _Decided(out, skipped, superseded, earlier)
+
+
+def _receipt(f: Fetched, a: Analysis, now: datetime) -> tuple[datetime, str]:
+    """(receipt time, how it is known), best evidence first (core.receipt).
+
+    The mailbox's own time (INTERNALDATE, a Maildir delivery name), then a trusted
+    receiving server's Received: header, then what the source had (file time, From
+    line, Date header); where nothing at all is known, the time it was read.
+    """
+    if f.received_from in _MAILBOX_TIMES:
+        return f.received_at, f.received_from
+    if a.received_at is not None:
+        return a.received_at, "received-header"
+    if f.received_from == "unknown":
+        return now, "unknown"
+    return f.received_at, f.received_from
 
 
 def _record(
@@ -274,8 +308,7 @@ def _record(
     tie = a.tie
     matched = tie if isinstance(tie, Matched) else None
     reading = a.reading
-    # Where the mailbox cannot say when it received a message, it was received by now.
-    received_at = f.received_at if f.received_from != "unknown" else now
+    received_at, received_from = _receipt(f, a, now)
     return NewMessage(
         uid=f.uid,
         message_id=a.message_id,
@@ -284,7 +317,7 @@ def _record(
         subject=a.subject,
         size=f.size,
         received_at=received_at,
-        received_from=f.received_from,
+        received_from=received_from,
         disposition=disposition,
         reason=reason,
         motion_id=tie.motion_id if tie is not None else None,
@@ -293,16 +326,32 @@ def _record(
         vote=vote,
         evidence=reading.evidence[:EVIDENCE_LIMIT] if reading else "",
         own_text=reading.own_text[:OWN_TEXT_LIMIT] if reading else "",
+        strength=matched.strength.value if matched else "",
+        dated=a.dated,
+        also=matched.also if matched and disposition is not Disposition.IGNORED else (),
+    )
+
+
+def _answers_another(a: Analysis, tie: Matched, authors: dict[str, tuple[str, str]]) -> str | None:
+    """Why a reply whose In-Reply-To is another member's (or motion's) reply is in doubt."""
+    author = authors.get(a.in_reply_to) if a.in_reply_to else None
+    if author is None or author == (tie.motion_id, tie.member_id):
+        return None
+    motion_id, member_id = author
+    whose = f"{member_id}'s reply" if motion_id == tie.motion_id else f"a reply on {motion_id}"
+    return (
+        f"in reply to {whose}, not to {tie.member_id}'s ballot (reply-all?): "
+        "whose vote, on which motion?"
     )
 
 
 def _decide(
     f: Fetched,
     a: Analysis,
-    directory: Directory,
     now: datetime,
     same_id: list[SeenMessage],
     same_bytes: bool,
+    authors: dict[str, tuple[str, str]],
 ) -> NewMessage:
     from steervote.core.inbound import OWN_TEXT_LIMIT
     from steervote.core.reply import Kind
@@ -333,12 +382,11 @@ def _decide(
     if same_id and review is None:
         # A forged Message-ID must not be able to suppress a real vote: keep it, ask.
         review = "Message-ID reused with different content: forged or re-sent?"
-    if review is None and f.received_from in _UNPROVEN_TIMES:
-        # Only the receiving side can show a vote arrived in time; after the deadline,
-        # a time we do not know or the sender's own Date header is for a person to judge.
-        closes = directory.closes.get(a.tie.motion_id)
-        if closes is not None and now > closes:
-            review = f"{_UNPROVEN_TIMES[f.received_from]} and the motion has closed: late?"
+    conflict = _answers_another(a, a.tie, authors)
+    if conflict is not None:
+        review = conflict if review is None else f"{review}; {conflict}"
+    # A receipt time that is not proven is judged by the tally (core.receipt), which
+    # also sees a better time should the same bytes turn up again.
     if review is not None:
         said = f"; reads as {reading.vote.value.upper()}" if reading.vote else ""
         return _record(f, a, now, Disposition.NEEDS_REVIEW, review + said)

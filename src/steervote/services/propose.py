@@ -8,28 +8,29 @@ electorate, rule or deadline changed after any ballot went out is refused.
 from __future__ import annotations
 
 import mimetypes
+import os
 import secrets
-from collections.abc import Callable, Sequence
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Protocol
 
 from steervote.adapters.store import RecordedMotion, Store
+from steervote.core.address import needs_smtputf8
 from steervote.core.ballot import (
     Addressing,
     Attachment,
     ballot_message_id,
-    compose_ballot,
-    compose_copy,
     fingerprint,
     motion_digest,
     new_token,
 )
 from steervote.core.deadline import parse_duration
-from steervote.core.motion import Member, Motion, Observer
+from steervote.core.motion import Motion
+from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.core.press import BallotPress
 from steervote.core.records import BallotRecord, BallotStatus
 from steervote.errors import InvalidInput, MailServerError, MotionChanged, MotionInvalid
@@ -85,18 +86,85 @@ class ProposeResult:
     unconfirmed_now: int = 0
 
 
-def read_attachments(motion: Motion) -> tuple[Attachment, ...]:
-    """Load the motion's papers (validated to exist when the motion was loaded)."""
+def read_attachments(
+    motion: Motion, max_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+) -> tuple[Attachment, ...]:
+    """Load the motion's papers (validated when the motion was loaded); MotionInvalid if one
+    cannot be read, is no longer a regular file, or they grew past max_bytes since.
+
+    Never reads more than max_bytes + 1 bytes in all, nor blocks on a pipe put in a file's place.
+    """
     out = []
+    total = 0
     for path in motion.attachments:
         try:
-            content = Path(path).read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as e:
             raise MotionInvalid(f"{path}: attachment cannot be read: {e.strerror}") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise MotionInvalid(f"{path}: attachment is no longer a regular file")
+            content = f.read(max_bytes - total + 1)
+        total += len(content)
+        if total > max_bytes:
+            raise MotionInvalid(
+                f"{path}: the attachments grew past {max_bytes} bytes "
+                "([ballot] max_attachment_bytes) since they were checked"
+            )
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, _, subtype = ctype.partition("/")
         out.append(Attachment(path.name, content, maintype, subtype))
     return tuple(out)
+
+
+def smtputf8_addresses(motion: Motion, addressing: Addressing) -> list[str]:
+    """The addresses (sender, reply-to, recipients) only a server offering SMTPUTF8 carries."""
+    addresses = [
+        parseaddr(addressing.sender)[1],
+        parseaddr(addressing.reply_to)[1],
+        *(m.email for m in motion.committee.members),
+        *(o.email for o in motion.committee.observers),
+    ]
+    return [a for a in addresses if needs_smtputf8(a)]
+
+
+def check_server(
+    motion: Motion,
+    addressing: Addressing,
+    attachments: Sequence[Attachment],
+    *,
+    extensions: Mapping[str, str] | None,
+    server: str,
+) -> None:
+    """Refuse (InvalidInput) before anything is recorded what the server cannot take.
+
+    `extensions` are the server's EHLO keywords (lower case) and their parameters, or None
+    for the local outbox, which takes anything. RFC 6531: a message to or from a non-ASCII
+    address needs SMTPUTF8; RFC 1870: SIZE is the largest message the server takes.
+    """
+    if extensions is None:
+        return
+    needing = smtputf8_addresses(motion, addressing)
+    if needing and "smtputf8" not in extensions:
+        more = f" and {len(needing) - 3} more" if len(needing) > 3 else ""
+        raise InvalidInput(
+            f"{server} does not offer SMTPUTF8, which mail to or from "
+            f"{', '.join(repr(a) for a in needing[:3])}{more} needs: give them an ASCII address "
+            "or use a server that offers it; nothing was recorded or sent"
+        )
+    limit = extensions.get("size", "")
+    size = ballot_size(attachments)
+    if limit.isdigit() and 0 < int(limit) < size:
+        raise InvalidInput(
+            f"{server} takes messages of at most {int(limit)} bytes, and a ballot with its "
+            f"attachments is about {size}: send smaller papers or links; nothing was recorded "
+            "or sent"
+        )
+
+
+def ballot_size(attachments: Sequence[Attachment]) -> int:
+    """About how many bytes a ballot is on the wire: base64 attachments and the text."""
+    return sum(len(a.content) * 4 // 3 * 78 // 76 + 400 for a in attachments) + 20_000
 
 
 def plan(
@@ -105,12 +173,15 @@ def plan(
     addressing: Addressing,
     *,
     now: datetime,
+    attachments: tuple[Attachment, ...] | None = None,
 ) -> Plan:
     """Check the motion against what was recorded; say what a run would send. Writes nothing.
 
     With no store (a dry run before any database exists) the motion is treated as new.
+    `attachments` are the motion's papers if already read (read_attachments).
     """
-    attachments = read_attachments(motion)
+    if attachments is None:
+        attachments = read_attachments(motion)
     recorded = store.recorded_motion(motion.id) if store is not None else None
     spec = motion.closes_spec
     if recorded is not None and parse_duration(spec) and spec == recorded.motion.closes_spec:
@@ -208,21 +279,6 @@ def _new_ballots(motion: Motion, addressing: Addressing) -> list[BallotRecord]:
     return out
 
 
-def _composed(
-    the_plan: Plan,
-    b: BallotRecord,
-    members: dict[str, Member],
-    observers: dict[str, Observer],
-    addressing: Addressing,
-    now: datetime,
-) -> EmailMessage:
-    motion, papers = the_plan.motion, the_plan.attachments
-    if b.voting:
-        assert b.token is not None
-        return compose_ballot(motion, members[b.recipient], b.token, addressing, papers, now)
-    return compose_copy(motion, observers[b.recipient], addressing, papers, now, b.message_id)
-
-
 def propose(
     the_plan: Plan,
     store: Store,
@@ -234,6 +290,14 @@ def propose(
 ) -> ProposeResult:
     """Record the motion if new, then send every unsent ballot, recording each result."""
     motion = the_plan.motion
+    members = {m.id: m for m in motion.committee.members}
+    observers = {o.email.lower(): o for o in motion.committee.observers}
+    # Every message is made, or shown to be makeable, before anything is recorded: a
+    # motion that validated must never stop half-way with its record written.
+    press = BallotPress(motion, addressing, the_plan.attachments, now())
+    for b in the_plan.to_send:
+        recipient = members[b.recipient] if b.voting else observers[b.recipient]
+        press.check(recipient, (b.token or "") if b.voting else b.message_id)
     if not the_plan.recorded:
         store.record_motion(
             motion,
@@ -241,24 +305,17 @@ def propose(
             ballots=the_plan.to_send,
             now=now(),
         )
-    members = {m.id: m for m in motion.committee.members}
-    observers = {o.email.lower(): o for o in motion.committee.observers}
     envelope_from = parseaddr(addressing.sender)[1]
     sent = failed = unconfirmed = 0
     error = None
-    press = BallotPress(motion, addressing, the_plan.attachments, now())
     with store.ballot_marker(motion.id) as mark:
         for b in the_plan.to_send:
             msg: EmailMessage | bytes
-            try:
-                if b.voting:
-                    assert b.token is not None
-                    msg = press.ballot(members[b.recipient], b.token)
-                else:
-                    msg = press.copy(observers[b.recipient], b.message_id)
-            except ValueError:
-                # A non-ASCII address cannot go into the rendered bytes: compose it in full.
-                msg = _composed(the_plan, b, members, observers, addressing, now())
+            if b.voting:
+                assert b.token is not None
+                msg = press.ballot(members[b.recipient], b.token)
+            else:
+                msg = press.copy(observers[b.recipient], b.message_id)
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[b.address])
             except MailServerError as e:

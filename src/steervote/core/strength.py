@@ -1,0 +1,149 @@
+"""How strongly a message is tied to its member, and what the receiving server said of it.
+
+Strength orders the evidence that a message is the member's own (DESIGN.md, Matching):
+the personal ballot token from the member's own address with the sender's domain
+authenticated (or no authentication reported at all), above the token from the member's
+address with authentication unknown, above the subject tag (or the thread) with the
+member's address, above anything weaker. A message may replace a member's standing vote
+or a ruling only when it is at least as strong (core.tally).
+
+The receiving server's verdict comes from Authentication-Results (RFC 8601). Only a
+header the receiving server added can be believed: by default the topmost one (each
+server prepends its own); where `[tally] trusted_authserv_ids` names the receiving
+servers' authserv-ids, every header with one of those ids and no other (RFC 8601
+section 5), as Discourse does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+from enum import StrEnum
+
+from steervote.core.address import normalize_domain
+
+
+class Strength(StrEnum):
+    """The strength of a message's tie to its member, strongest first."""
+
+    TOKEN_AUTHENTICATED = "token+sender+auth"  # noqa: S105 - a strength, not a secret
+    TOKEN = "token+sender"  # noqa: S105
+    SUBJECT = "subject+sender"
+    WEAK = "weak"
+
+    @property
+    def rank(self) -> int:
+        """3 for the strongest down to 0: compare strengths by rank."""
+        return _RANK[self]
+
+    @classmethod
+    def of(cls, text: str) -> Strength:
+        """The strength recorded as text; WEAK for anything unknown (an empty old record)."""
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.WEAK
+
+
+_RANK = {
+    Strength.TOKEN_AUTHENTICATED: 3,
+    Strength.TOKEN: 2,
+    Strength.SUBJECT: 1,
+    Strength.WEAK: 0,
+}
+
+# A secretary's ruling stands as firmly as a vote by token from the member's address: the
+# member's own later reply by token replaces it, a weaker one goes to review.
+RULING_STRENGTH = Strength.TOKEN
+
+
+class Verdict(StrEnum):
+    """What the receiving server reported about the From domain."""
+
+    PASS = "pass"  # noqa: S105 - a verdict, not a secret. DKIM aligned with the From domain, or DMARC, passed
+    FAIL = "fail"  # DKIM for the From domain, or DMARC, failed
+    UNKNOWN = "unknown"  # a trusted header, but no verdict either way (none, neutral)
+    ABSENT = "absent"  # no trusted Authentication-Results header at all
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The receiving server's verdict and, for a failure, its words for the report."""
+
+    verdict: Verdict
+    detail: str = ""
+
+
+_METHOD = re.compile(
+    r"\b(dkim|dmarc)\s*=\s*(pass|fail|permerror|none|neutral|policy|temperror)\b([^;]*)",
+    re.IGNORECASE,
+)
+_HEADER_D = re.compile(r"header\.(?:d|i|from)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
+_HEADER_LIMIT = 4000  # characters of one Authentication-Results header read
+_HEADERS_READ = 20
+
+
+def authentication(msg: Message, sender: str, authserv_ids: tuple[str, ...] = ()) -> Authentication:
+    """The receiving server's DKIM/DMARC verdict on the From domain (RFC 8601, RFC 7489).
+
+    msg: the message; sender: its one normalised From address ('' when there is none);
+    authserv_ids: the receiving servers' authserv-ids, lowercase ('' tuple: trust the
+    topmost Authentication-Results header only). Any DMARC failure, or a DKIM failure for
+    the From domain (or for no stated domain), is FAIL; else a DMARC pass or a DKIM pass
+    for the From domain or a parent of it is PASS.
+    """
+    headers = [str(v)[:_HEADER_LIMIT] for v in (msg.get_all("Authentication-Results") or [])]
+    if authserv_ids:
+        trusted = [h for h in headers[:_HEADERS_READ] if _authserv_id(h) in authserv_ids]
+    else:
+        trusted = headers[:1]
+    if not trusted:
+        return Authentication(Verdict.ABSENT)
+    domain = sender.rpartition("@")[2]
+    passed = False
+    for text in trusted:
+        for m in _METHOD.finditer(text):
+            method, result = m.group(1).lower(), m.group(2).lower()
+            d = _HEADER_D.search(m.group(3))
+            named = normalize_domain(d.group(1)) if d else ""
+            if result in ("fail", "permerror"):
+                if method == "dmarc":
+                    return Authentication(Verdict.FAIL, f"DMARC {result} for the sender's domain")
+                if not named or named == domain:
+                    where = domain or "the sender"
+                    return Authentication(Verdict.FAIL, f"DKIM {result} for {where}")
+            elif result == "pass" and domain and _aligned(method, named, domain):
+                passed = True
+    return Authentication(Verdict.PASS if passed else Verdict.UNKNOWN)
+
+
+def _aligned(method: str, named: str, domain: str) -> bool:
+    """A pass that speaks for the From domain: DMARC's, or DKIM's for it or a parent."""
+    return method == "dmarc" or (bool(named) and (named == domain or domain.endswith("." + named)))
+
+
+def _authserv_id(header: str) -> str:
+    """The authserv-id: the first word of the header, before any version or ';'."""
+    head = header.split(";", 1)[0].split()
+    return head[0].lower() if head else ""
+
+
+def token_strength(verdict: Verdict) -> Strength:
+    """The strength of a token from its own member's address, given the server's verdict."""
+    if verdict is Verdict.FAIL:
+        return Strength.WEAK
+    if verdict is Verdict.UNKNOWN:
+        return Strength.TOKEN
+    return Strength.TOKEN_AUTHENTICATED
+
+
+def in_words(strength: Strength, how: str = "") -> str:
+    """'by token', 'by subject only' ... for a review note."""
+    if strength is Strength.TOKEN_AUTHENTICATED:
+        return "by token, sender authenticated"
+    if strength is Strength.TOKEN:
+        return "by token"
+    if strength is Strength.SUBJECT:
+        return "by sender address only" if how == "thread+sender" else "by subject only"
+    return "weakly matched"
