@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from steervote.core.records import IgnoredMessage
 from steervote.core.tally import MemberLine, TallyResult
+from steervote.terminal import json_for_terminal
 
 
 def tally_json(r: TallyResult, ignored: Sequence[IgnoredMessage]) -> dict[str, Any]:
@@ -64,8 +65,10 @@ def print_json(value: object, out: TextIO | None = None) -> None:
     out = sys.stdout if out is None else out
     # Indented for a person; compact for a program (and indenting makes json use its
     # pure-Python encoder: a second for a 20,000-member result).
-    indent = 2 if out.isatty() else None
-    out.write(json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
+    tty = out.isatty()
+    text = json.dumps(value, indent=2 if tty else None, ensure_ascii=False)
+    # On a terminal, mail text must not move the cursor or reorder the line (bidi, C1).
+    out.write((json_for_terminal(text) if tty else text) + "\n")
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
