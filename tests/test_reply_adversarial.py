@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ballots import CONSTITUTION
 from steervote.core.reply import Kind, read_reply
-from test_reply_corpus import CONSTITUTION
 
 FOLDER = Path(__file__).parent / "corpus_adversarial"
 CASES = [
