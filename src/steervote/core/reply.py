@@ -165,6 +165,8 @@ def _echoes(question: str, evidence: str) -> bool:
 def _question_answered(text: str, ballot_text: str | None) -> str:
     """The question in the message quoted right below the member's words, if it is not the
     ballot ("Could everyone confirm the PDF opens?"): a bare "Yes" answers that, not the motion."""
+    if "?" not in text and "？" not in text and "؟" not in text:
+        return ""  # no question anywhere: nothing for a yes to answer but the ballot
     nearest = quote.nearest_quote(text, known=_known(ballot_text))
     return next(
         (

@@ -188,6 +188,32 @@ def _automated_phrases() -> re.Pattern[str]:
     return phrase_pattern(p for language in languages().values() for p in language.automated)
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@functools.cache
+def _automated_keys() -> tuple[frozenset[str], tuple[str, ...]]:
+    """A cheap first test for automated phrases: the longest word of each phrase of a
+    language written with spaces, and the phrases of languages written without (found as
+    substrings). A text holding none of them holds no phrase."""
+    words: set[str] = set()
+    runs: set[str] = set()
+    for language in languages().values():
+        for phrase in language.automated:
+            if language.word_boundaries:
+                found = _WORD.findall(phrase)
+                if found:
+                    words.add(max(found, key=len))
+            else:
+                runs.add(phrase.replace(" ", ""))
+    return frozenset(words), tuple(sorted(runs))
+
+
+def _may_hold_phrase(head: str) -> bool:
+    words, runs = _automated_keys()
+    return not words.isdisjoint(_WORD.findall(head)) or any(r in head for r in runs)
+
+
 @functools.cache
 def _absence_subjects() -> re.Pattern[str]:
     found = (p for language in languages().values() for p in language.out_of_office)
@@ -205,7 +231,10 @@ def automated_reason(text: str, subject: str) -> str | None:
     """
     if _absence_subjects().search(subject.casefold()) is not None:
         return f'out-of-office subject: "{subject[:80]}"'
-    found = _automated_phrases().search(text[:2000].casefold())
+    head = text[:2000].casefold()
+    if not _may_hold_phrase(head):
+        return None  # none of the phrases' longest words: no phrase can be there
+    found = _automated_phrases().search(head)
     if found is not None:
         return f'automated text: "{" ".join(found.group().split())}"'
     return None

@@ -91,9 +91,19 @@ def _normalize_once(text: str) -> str:
     return " ".join(text.split())
 
 
+# The same mapping for ASCII alone (the fast path): straightened, then the table's rule.
+_ASCII = {c: str(chr(c).translate(_STRAIGHTEN).translate(_TABLE)) for c in range(128)}
+
+
 def normalize(text: str) -> str:
     """NFKC, casefold, typographic quotes/apostrophes straightened (’‘`´ -> '), punctuation
     removed except ' and - between word characters, whitespace collapsed, stripped."""
+    if text.isascii():
+        # NFKC and casefold leave ASCII as lower() does, and one pass settles it.
+        ascii_text = text.lower().translate(_ASCII)
+        if "'" in ascii_text or "-" in ascii_text:
+            ascii_text = _inner_marks(ascii_text)
+        return " ".join(ascii_text.split())
     result = _normalize_once(text)
     # Removing a character can bring a letter and a combining mark together; settle them.
     for _ in range(3):

@@ -46,6 +46,8 @@ class KnownText:
 
     def proves(self, line: str) -> bool:
         """Is `line` a long enough run of the known words to be a quote on its own?"""
+        if len(line) < MIN_PROOF:
+            return False  # its words alone would be shorter still
         found = words_of(line)
         return len(found) >= MIN_PROOF and f" {found} " in self.stream
 

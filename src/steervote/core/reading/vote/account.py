@@ -218,6 +218,9 @@ def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, traili
             for clause, raw in zip(unit.clauses, unit.raw, strict=True)
             if clause in remarks and classify(raw).vote is None
         ]
+        if not remarks:
+            # Only the older reader's vote, in one of its languages: no identifier needed.
+            return _cue(whole, _LATER, *sorted(CLASSIFIED | context.vote_languages))
         codes = _languages_for(unit.text, context)
         rest = _without_courtesy(" ".join(remarks))
         if isinstance(codes, str) and len(rest.split()) <= 2:
