@@ -111,7 +111,10 @@ def _read(
     own = quote.own_text(body.text, known=_known(ballot_text), names=names)
     shown = own[:OWN_TEXT_LIMIT]
     if machine is None:
-        machine = automated_reason(body.text, subject)
+        # Only what this message's writer wrote: the quoted ballot's own words ("please",
+        # "reply to this email") say nothing about who or what wrote the reply.
+        written = "\n".join(quote.unquoted_lines(body.text, known=_known(ballot_text), limit=80))
+        machine = automated_reason(written, subject)
     if machine is not None:
         vote = None if machine.startswith(_REPORTS) else _written_vote(body.text, ballot_text)
         if vote:

@@ -95,9 +95,12 @@ def _normalize_once(text: str) -> str:
 _ASCII = {c: str(chr(c).translate(_STRAIGHTEN).translate(_TABLE)) for c in range(128)}
 
 
+@functools.lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
     """NFKC, casefold, typographic quotes/apostrophes straightened (’‘`´ -> '), punctuation
-    removed except ' and - between word characters, whitespace collapsed, stripped."""
+    removed except ' and - between word characters, whitespace collapsed, stripped.
+
+    Cached: replies repeat their short lines ("For.", "Kind regards", a footer)."""
     if text.isascii():
         # NFKC and casefold leave ASCII as lower() does, and one pass settles it.
         ascii_text = text.lower().translate(_ASCII)

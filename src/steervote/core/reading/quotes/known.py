@@ -8,6 +8,7 @@ no prefix at all, or the ballot re-wrapped at another width.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,13 +49,24 @@ class KnownText:
         """Is `line` a long enough run of the known words to be a quote on its own?"""
         if len(line) < MIN_PROOF:
             return False  # its words alone would be shorter still
-        found = words_of(line)
-        return len(found) >= MIN_PROOF and f" {found} " in self.stream
+        return _proves(self.stream, line)
 
     def holds(self, line: str) -> bool:
         """Is `line` (of any length) a run of the known words?"""
-        found = words_of(line)
-        return bool(found) and f" {found} " in self.stream
+        return _holds(self.stream, line)
 
 
 INSTRUCTIONS = KnownText.of(BALLOT_INSTRUCTIONS)
+
+
+@functools.lru_cache(maxsize=8192)
+def _proves(stream: str, line: str) -> bool:
+    # Every reply to a motion quotes the same ballot lines: each is worked out once.
+    found = words_of(line)
+    return len(found) >= MIN_PROOF and f" {found} " in stream
+
+
+@functools.lru_cache(maxsize=8192)
+def _holds(stream: str, line: str) -> bool:
+    found = words_of(line)
+    return bool(found) and f" {found} " in stream

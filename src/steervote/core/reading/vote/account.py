@@ -361,6 +361,9 @@ def _read_codes(context: _Context) -> list[str]:
 def _cue(text: str, kinds: Sequence[str], *codes: str | None) -> str:
     """The first qualifier of the given kinds found in `text` (normalised), as a label."""
     labels = dict(_KINDS)
+    padded = f" {text} "
+    if not any(_any_language(kind).search(padded) for kind in kinds):
+        return ""  # no language's word of these kinds at all: the common case, two searches
     for language in _languages_of(codes):
         for kind in kinds:
             if _pattern(language.code, kind).search(f" {text} "):
@@ -391,6 +394,27 @@ def _languages_of(codes: Iterable[str | None]) -> list[Language]:
 
 
 @functools.cache
+def _any_language(kind: str) -> re.Pattern[str]:
+    """Every language's words of one kind in one pattern: a first test before the exact one."""
+    spaced = {
+        p for lang in languages().values() if lang.word_boundaries for p in getattr(lang, kind)
+    }
+    packed = {
+        p for lang in languages().values() if not lang.word_boundaries for p in getattr(lang, kind)
+    }
+    parts = []
+    if spaced:
+        parts.append(
+            " (?:" + "|".join(re.escape(p) for p in sorted(spaced, key=len, reverse=True)) + ") "
+        )
+    if packed:
+        parts.append(
+            "(?:" + "|".join(re.escape(p) for p in sorted(packed, key=len, reverse=True)) + ")"
+        )
+    return re.compile("|".join(parts) if parts else r"(?!x)x")
+
+
+@functools.cache
 def _pattern(code: str, kind: str) -> re.Pattern[str]:
     language = languages()[code]
     phrases = sorted(getattr(language, kind), key=len, reverse=True)
@@ -417,9 +441,14 @@ def courtesy_only(
     """
     if not clause or _SIGNALS.search(clause):
         return False
-    rest = _courtesy_pattern().sub(" ", clause)
+    rest = _without_courtesy_words(clause)
     allowed = names | guests if rest != clause else names
     return all(word in allowed or _is_symbol(word) for word in rest.split())
+
+
+@functools.lru_cache(maxsize=8192)
+def _without_courtesy_words(clause: str) -> str:
+    return _courtesy_pattern().sub(" ", clause)
 
 
 def _is_symbol(word: str) -> bool:

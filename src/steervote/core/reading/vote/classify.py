@@ -11,6 +11,7 @@ explicit: a hypothetical ("I'd say no, but put me down as an abstention") or a s
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -104,6 +105,12 @@ def classify(
     text: str, *, topic_words: Iterable[str] = (), neutral_phrases: Iterable[str] = ()
 ) -> Verdict:
     """Read the vote in `text` (the member's own words, or what is left of a Subject)."""
+    return _classify(text, frozenset(topic_words), tuple(neutral_phrases))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify(text: str, topic_words: frozenset[str], neutral_phrases: tuple[str, ...]) -> Verdict:
+    # Replies repeat ("For.", "Against", "I abstain."): each text is read once per run.
     if len(text) > MAX_TEXT:
         return Verdict(None, "", f"long reply ({len(text)} characters): read it", True)
     found = sentences(text)
