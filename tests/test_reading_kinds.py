@@ -173,3 +173,25 @@ def test_a_word_that_is_a_vote_in_one_language_and_thanks_in_another_is_read_in_
 def test_a_clear_vote_in_a_language_steervote_reads_is_counted(body: str, vote: str) -> None:
     reading = read(body + "\n\n" + quoted("> "))
     assert (reading.kind, reading.vote) == (Kind.VOTE, vote), reading.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Member A says AGAINST.",
+        "Ann votes against.",
+        "Jon: for.",
+        "Anna Berg: against",
+        "Voting on behalf of Tom Kibasi (he's in hospital): FOR",
+        "Please record Tom as against (he asked me to pass it on) and me as for.",
+    ],
+)
+def test_a_vote_reported_for_someone_else_is_not_the_members(body: str) -> None:
+    reading = read(body + "\n\n" + quoted("> "))
+    assert reading.kind == Kind.NEEDS_REVIEW, (reading.vote, reading.reason)
+
+
+@pytest.mark.parametrize("body", ["Vote: FOR", "My vote: for", "For: the motion as drafted"])
+def test_a_member_labelling_their_own_vote_is_counted(body: str) -> None:
+    reading = read(body + "\n\n" + quoted("> "))
+    assert (reading.kind, reading.vote) == (Kind.VOTE, "for"), reading.reason

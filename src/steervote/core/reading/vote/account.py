@@ -202,6 +202,9 @@ def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, traili
     """Why this sentence is not accounted for ("" when it is)."""
     if all(unit.courtesy):
         return ""
+    named = _NAMED_VOTE.match(unit.text)
+    if named is not None and named.group(1).casefold() not in _LABELS:
+        return "relays someone else's vote"  # "Jon: for." — a list of others' votes
     remarks = [
         clause
         for clause, polite in zip(unit.clauses, unit.courtesy, strict=True)
@@ -269,6 +272,15 @@ def _unaccounted(unit: _Sentence, verdict: Verdict, context: _Context, *, traili
     return _answer_in(text, codes) or _vote_words(text, codes)
 
 
+# "Jon: for.", "Anna Berg: against": a name, a colon, a vote — someone else's vote reported.
+_NAMED_VOTE = re.compile(
+    r"^\s*([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?)\s*:\s*(?i:for|against|abstain|yes|no|\+1|-1)\b"
+)
+# Words a member may put before a colon about their own vote ("Vote: FOR", "Mine: against").
+_LABELS = frozenset(
+    {"vote", "my vote", "answer", "response", "reply", "decision", "mine", "me", "final"}
+    | {"ballot", "yes", "no", "ok", "for", "against", "abstain", "re", "aw", "sv", "ref"}
+)
 # What the older reader never weighs, in any language.
 _ALWAYS = ("conditions", "acknowledgements", "future")
 _LATER = ("acknowledgements", "future")

@@ -54,6 +54,8 @@ BLOCKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"| record (?!me\b)\w+ as\b| put (?!me\b)\w+ down as\b"
             r"| (?:he|she|they) (?:says|said|votes?|voted)\b"
             r"| \w+ says ?:| im namen von\b| au nom de\b| en nombre de\b"
+            r"| (?:says|said) (?:for|against|yes|no|abstain)\b"
+            r"| (?!i |we )\w+ votes (?:for|against|yes|no|to abstain)\b| (?!i |we )\w+ abstains\b"
         ),
     ),
     (
