@@ -75,7 +75,14 @@ def account(own: str, verdict: Verdict, *, names: Iterable[str] = ()) -> Account
     `verdict` is `classify(own)`; `names` are the words of the member's name (a sign-off).
     Returns the vote stated (with its sentence) when all is accounted for, or the problem.
     """
-    member = frozenset(normalize(n) for n in names)
+    # Only the name words the text holds can matter, so "For." is worked out once a run.
+    folded = own.casefold()
+    member = frozenset(w for w in (normalize(n) for n in names) if w and w in folded)
+    return _account(own, verdict, member)
+
+
+@functools.lru_cache(maxsize=4096)
+def _account(own: str, verdict: Verdict, member: frozenset[str]) -> Account:
     units = [_analyse(text, member, own=verdict.signal) for text in sentences(own)]
     if not units:
         return CLEAR
