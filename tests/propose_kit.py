@@ -3,12 +3,17 @@ the mail the real SMTP server (or the local outbox) received, parsed and grouped
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
+from itertools import count
 from pathlib import Path
 
 from servers import SmtpServer, start_smtp
@@ -89,6 +94,45 @@ def plain_text(msg: EmailMessage) -> str:
     return str(body.get_content())  # type: ignore[attr-defined]
 
 
+def big_motion(directory: Path, n: int, motion_id: str = "big-vote") -> Path:
+    """A motion to n members (members.csv beside it, no papers) under directory; its file.
+
+    Member i (from 1) is `m{i:05d}`, "Member {i}", <m{i:05d}@members.example>.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = [f"Member {i},{member_address(i)},m{i:05d}" for i in range(1, n + 1)]
+    (directory / "members.csv").write_text(
+        "name,email,id\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    path = directory / f"{motion_id}.yaml"
+    path.write_text(
+        f"""\
+id: {motion_id}
+title: Consent to the new constitution
+name: Momentum members
+timezone: Europe/London
+members_csv: members.csv
+text: |
+  That the members consent to the constitution adopted by the National Steering Group.
+proposer: m00001
+threshold: majority-of-votes-cast
+closes: 7d
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def member_address(i: int) -> str:
+    """The address of member i of a big_motion."""
+    return f"m{i:05d}@members.example"
+
+
+def smtp_lines(server: SmtpServer, security: str = "none", extra: str = "") -> str:
+    """The [smtp] lines of a config for this server."""
+    return f'host = "{server.host}"\nport = {server.port}\nsecurity = "{security}"\n{extra}'
+
+
 def toml_config(
     directory: Path,
     *,
@@ -139,3 +183,60 @@ class CrashableServers:
     def close(self) -> None:
         for server in self.started:
             server.close()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A steervote process that ended: its exit code (-9 when killed) and output."""
+
+    pid: int
+    code: int
+    out: str
+    err: str
+
+
+class Steervote:
+    """`steervote ARGS` in a process of its own, as a user (or cron) runs it.
+
+    Output goes to files, not pipes: a run printing a 2,000-row table must never block
+    on a pipe nobody reads. The environment is the test's (no STEERVOTE_* settings).
+    """
+
+    def __init__(self, directory: Path, *args: str) -> None:
+        n = next(_runs)
+        self._out = directory / f".steervote-{n}.out"
+        self._err = directory / f".steervote-{n}.err"
+        with self._out.open("wb") as out, self._err.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "steervote", *args],
+                cwd=directory,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=dict(os.environ),
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> Finished:
+        """SIGKILL, as the OOM killer or a pulled plug would: no clean-up runs."""
+        self.process.kill()
+        return self.wait()
+
+    def wait(self, timeout: float = 60) -> Finished:
+        """Wait for the process to end (reaping it, so its pid is dead) and read its output."""
+        code = self.process.wait(timeout)
+        return Finished(
+            self.pid,
+            code,
+            self._out.read_text(encoding="utf-8", errors="replace"),
+            self._err.read_text(encoding="utf-8", errors="replace"),
+        )
+
+
+_runs = count(1)

@@ -7,6 +7,7 @@ the details are in /work/shared/design/TEST-SERVERS.md.
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import mailbox
 import os
@@ -467,11 +468,15 @@ class _Handler:
         )
         with self.server.lock:
             self.server.messages.append(received)
-            self.server.maildir.add(content)
+            if self.server.write_maildir:
+                self.server.maildir.add(content)
         if any(r.lower() in self.server.drop_after_data for r in envelope.rcpt_tos):
             # The message is stored, but the client never hears "250": delivery unknown.
             assert smtp.transport is not None
             smtp.transport.abort()
+        elif self.server.data_delay > 0:
+            # Stored, and the "250" still to come: a client killed now cannot know.
+            await asyncio.sleep(self.server.data_delay)
         return "250 OK"
 
 
@@ -493,7 +498,9 @@ class SmtpServer:
 
     `refuse` maps an address to the refusal it gets at RCPT (e.g. "550 5.1.1 no such user");
     `drop_at_mail` aborts the connection at the next N MAIL commands;
-    `drop_after_data` stores messages to these addresses, then aborts before answering.
+    `drop_after_data` stores messages to these addresses, then aborts before answering;
+    `data_delay` (seconds) is how long it waits, with each message stored, before its "250";
+    without `write_maildir` messages are kept in `messages` only (1 ms a message faster).
     With `auth`, AUTH PLAIN/LOGIN accept `username`/PASSWORD (over plain text too, on
     loopback); with `certificate`, STARTTLS is offered, or with `implicit_tls` the
     whole connection is TLS (like port 465).
@@ -521,6 +528,8 @@ class SmtpServer:
         self.refuse: dict[str, str] = {}
         self.drop_at_mail = 0
         self.drop_after_data: set[str] = set()
+        self.data_delay = 0.0
+        self.write_maildir = True
         self.lock = threading.Lock()
         self.logins: list[str] = []
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
@@ -581,6 +590,8 @@ class SmtpServer:
             self.refuse.clear()
             self.drop_after_data.clear()
             self.drop_at_mail = 0
+            self.data_delay = 0.0
+            self.write_maildir = True
             self.logins.clear()
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from propose_kit import (
     edit,
     parse,
     received,
+    smtp_lines,
     to_address,
     toml_config,
 )
@@ -77,10 +78,6 @@ def ballots(url: str) -> dict[str, BallotStatus]:
 
 def outbox(directory: Path) -> list[mailbox.MaildirMessage]:
     return list(mailbox.Maildir(directory / "mail" / "outbox", create=False))
-
-
-def smtp_lines(server: SmtpServer, security: str = "none", extra: str = "") -> str:
-    return f'host = "{server.host}"\nport = {server.port}\nsecurity = "{security}"\n{extra}'
 
 
 def test_with_no_config_at_all_ballots_go_to_the_local_outbox(
@@ -296,3 +293,32 @@ def test_a_motion_changed_after_sending_is_refused_with_one_line_and_exit_2(
     assert len(outbox(isolated)) == 14
     dry = cli("propose", "motions/new-constitution.yaml", "--dry-run")
     assert dry.code == 2 and "deadline changed" in dry.err
+
+
+def test_resend_sends_again_only_a_ballot_whose_delivery_is_unconfirmed(
+    cli, motion_file: Path, isolated: Path, store_url: str, smtp_server: SmtpServer
+) -> None:
+    toml_config(isolated, smtp=smtp_lines(smtp_server))
+    smtp_server.drop_after_data = {MEMBERS[0]}
+    assert cli("propose", "motions/new-constitution.yaml", "--yes").code == 1
+    smtp_server.drop_after_data = set()
+    [first] = received(smtp_server)[MEMBERS[0]]
+
+    for who, why in (("sam-tarry", "the server confirmed it"), ("nobody", "no ballot")):
+        refused = cli("propose", "motions/new-constitution.yaml", "--resend", who, "--yes")
+        assert refused.code == 2, refused.err
+        assert refused.err.count("\n") == 1 and who in refused.err and why in refused.err
+    assert len(smtp_server.messages) == 14  # Refused before anything was sent.
+
+    again = cli("propose", "motions/new-constitution.yaml", "--resend", "jon-lansman", "--yes")
+
+    assert again.code == 0, again.err
+    assert "Sent now: 1; failed: 0; pending: 0" in again.out
+    [_, second] = received(smtp_server)[MEMBERS[0]]
+    # The same ballot again: the same token and Message-ID, so either copy's reply counts.
+    assert (second["Message-ID"], second["Reply-To"]) == (first["Message-ID"], first["Reply-To"])
+    assert ballots(store_url)[MEMBERS[0]] is BallotStatus.SENT
+    last = cli("propose", "motions/new-constitution.yaml", "--yes")
+    assert last.code == 0 and "already been sent" in last.out
+    assert "may not have been delivered" not in last.out + last.err
+    assert len(smtp_server.messages) == 15

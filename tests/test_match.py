@@ -29,13 +29,13 @@ def msg(**headers: str) -> Message:
 
 def test_token_in_plus_address_names_motion_and_member() -> None:
     m = match(msg(From="Ann <ann@x.example>", To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN)
 
 
 def test_token_in_references_and_alias_sender() -> None:
     refs = f"<other@x> <ballot.budget.{TOKEN_A}@v.example>"
     m = match(msg(From="ann@home.example", To="votes@v.example", References=refs), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN)
 
 
 def test_token_is_case_insensitive() -> None:
@@ -125,4 +125,4 @@ def test_encoded_display_name_with_a_comma_keeps_the_address() -> None:
     # "Müller, Jürgen" arrives RFC 2047-encoded; decoding before parsing split it at the comma.
     sender = "=?utf-8?q?M=C3=BCller=2C_J=C3=BCrgen?= <ann@x.example>"
     m = match(msg(From=sender, To=f"votes+{TOKEN_A}@v.example"), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN_AUTHENTICATED)
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN)

@@ -105,7 +105,7 @@ def test_a_tokenless_reply_does_not_replace_a_token_vote(election: Election, whe
     # The member's own word by token settles it.
     box.deliver(reply_to(election.ballots[ANN], "Against.", sender=ANN))
     settled = member(box.tally(), ANN)
-    assert settled["vote"] == "against" and settled["strength"] == "token+sender+auth"
+    assert settled["vote"] == "against" and settled["strength"] == "token+sender"
 
 
 def test_a_tokenless_reply_after_a_ruling_keeps_the_ruling_shown(election: Election) -> None:
@@ -141,6 +141,7 @@ def test_a_token_with_failed_dmarc_goes_to_review(
     e = fresh_election
     e.edit_motion("require_token: false", f"require_token: {str(require_token).lower()}")
     e.propose()
+    add_tally_settings(e, 'trusted_authserv_ids = ["mx.steering-group.example.org"]')
     forged = reply_to(e.ballots[ANN], "For.", sender=ANN)
     e.append(with_headers(forged, f"Authentication-Results: {FAILED}"))
     e.append(
@@ -180,14 +181,25 @@ def test_only_the_trusted_authserv_ids_speak(election: Election) -> None:
 
 
 def test_by_default_only_the_topmost_authentication_results_speaks(election: Election) -> None:
+    # Without trusted ids, the topmost header is read for a failure only: its pass may be
+    # the sender's own writing (a receiving server that adds none leaves it on top).
     raw = with_headers(
         reply_to(election.ballots[ANN], "For.", sender=ANN),
         f"Authentication-Results: {PASSED}",
         "Authentication-Results: evil.example; dmarc=fail",
     )
     election.append(raw)
-    ann = member(election.tally(), ANN)
-    assert ann["vote"] == "for" and ann["strength"] == "token+sender+auth"
+    failed = with_headers(
+        reply_to(election.ballots[BOB], "For.", sender=BOB),
+        f"Authentication-Results: {FAILED}",
+        f"Authentication-Results: {PASSED}",
+    )
+    election.append(failed)
+    result = election.tally()
+    ann = member(result, ANN)
+    assert ann["vote"] == "for" and ann["strength"] == "token+sender"
+    bob = member(result, BOB)
+    assert bob["status"] == "needs_review" and bob["strength"] == "weak"
 
 
 def test_a_replayed_older_reply_does_not_displace_a_newer_one(election: Election) -> None:
@@ -428,7 +440,7 @@ def test_an_mbox_from_line_without_a_zone_near_the_deadline_is_reviewed(
 def test_strength_is_in_the_report_json_and_csv(election: Election, tmp_path: Path) -> None:
     election.reply(ANN, "For.")
     result = election.tally()
-    assert member(result, ANN)["strength"] == "token+sender+auth"
+    assert member(result, ANN)["strength"] == "token+sender"
     assert member(result, BOB)["strength"] is None
     run = election.cli("tally", "new-constitution", "--offline")
     assert "strength" in run.out and "token+sen" in run.out

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus_fill import fill
+from steervote.core.mime import decode_bytes
 from steervote.core.parse import parse_bytes
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -115,3 +116,19 @@ _HEADER = st.sampled_from(
 def test_generated_header_blocks(head: list[tuple[str, str]], body: list[tuple[str, str]]) -> None:
     text = "".join(a + b for a, b in head) + "".join(a + b for a, b in body)
     same(text.encode("utf-8", "surrogateescape"))
+
+
+def test_python_only_codecs_are_read_as_unknown_charsets() -> None:
+    # Not charsets of mail: escapes are not turned into characters, rot13 is not applied.
+    assert decode_bytes(b"For \\ud800", "unicode_escape") == "For \\ud800"
+    assert decode_bytes(b"For \\u00e9", "raw_unicode_escape") == "For \\u00e9"
+    assert decode_bytes(b"Sbe", "rot13") == "Sbe"
+    assert decode_bytes(b"466f72", "hex_codec") == "466f72"
+    assert decode_bytes(b"xn--for-", "punycode") == "xn--for-"
+    assert decode_bytes("Für".encode("latin-1"), "base64_codec") == "Für"  # the fallback
+
+
+@given(st.binary(max_size=60), st.sampled_from(["utf-7", "utf-16", "utf-16-le", "utf-32"]))
+def test_decoded_text_is_always_valid_unicode(data: bytes, charset: str) -> None:
+    decode_bytes(data, charset).encode("utf-8")
+    assert decode_bytes(b"+2AA-", "utf-7") == "\ufffd"

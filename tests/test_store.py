@@ -133,11 +133,11 @@ def test_rulings_round_trip(store: Store) -> None:
 
 
 def test_replacing_a_motion_is_refused_once_a_ballot_went_out(store: Store) -> None:
-    store.record_motion(MOTION, digest="d2", ballots=ballots()[:1], now=NOW)
+    store.record_motion(MOTION, digest="d2", ballots=ballots()[:1], now=NOW, replaces="d1")
     assert len(store.ballots("budget")) == 1
     store.mark_ballot("budget", "ann", BallotStatus.SENT, "", NOW)
     with pytest.raises(Exception, match="already sent"):
-        store.record_motion(MOTION, digest="d3", ballots=ballots(), now=NOW)
+        store.record_motion(MOTION, digest="d3", ballots=ballots(), now=NOW, replaces="d2")
 
 
 def test_reopening_runs_no_migration_twice(database_url: str) -> None:

@@ -121,7 +121,7 @@ def test_a_store_made_before_strength_existed_is_upgraded(database_url: str) -> 
     upgraded = Store(database_url)
     with upgraded.engine.connect() as c:
         versions = sorted(v for (v,) in c.execute(text("SELECT version FROM schema_version")))
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
     by_id = {r.message_id: r for r in upgraded.received("budget")}
     assert by_id["<r1@x>"].strength is Strength.TOKEN  # authentication was never checked
     assert by_id["<r2@x>"].strength is Strength.SUBJECT

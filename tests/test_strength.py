@@ -15,7 +15,7 @@ from steervote.config import load_settings
 from steervote.core.motion import Committee, Member, Motion, Threshold
 from steervote.core.receipt import doubtful_receipt, trusted_received_time
 from steervote.core.records import Disposition, Received, Ruling
-from steervote.core.strength import Strength, Verdict, authentication
+from steervote.core.strength import Strength, Verdict, authentication, token_strength
 from steervote.core.tally import Status, tally
 from steervote.core.vote import Vote
 from steervote.errors import ConfigInvalid
@@ -101,6 +101,23 @@ def test_a_ruling_is_replaced_only_by_a_reply_as_strong_as_a_token() -> None:
     assert r.status is Status.COUNTED and r.vote is Vote.AGAINST
 
 
+def test_a_reply_dated_before_the_ruling_it_would_replace_is_reviewed() -> None:
+    ruled_at = T0 + timedelta(hours=1)
+    ruling = Ruling("budget", "m1", Vote.AGAINST, "phoned", "sec", ruled_at)
+    # Received after the ruling, but written before it: the ruling may have weighed it.
+    old = reply(1, Vote.FOR, T0 + timedelta(hours=2), Strength.TOKEN, dated=T0)
+    r = tally(MOTION, [old], [ruling], now=T0 + timedelta(hours=3)).lines[1]
+    assert r.status is Status.NEEDS_REVIEW and r.vote is None
+    assert "ruled AGAINST by sec" in r.note and "older than the ruling" in r.note
+    # Saying what the ruling says, it changes nothing; written after it, it stands.
+    same = replace(old, vote=Vote.AGAINST)
+    r = tally(MOTION, [same], [ruling], now=T0 + timedelta(hours=3)).lines[1]
+    assert r.status is Status.COUNTED and r.vote is Vote.AGAINST
+    new = replace(old, dated=ruled_at + timedelta(minutes=5))
+    r = tally(MOTION, [new], [ruling], now=T0 + timedelta(hours=3)).lines[1]
+    assert r.status is Status.COUNTED and r.vote is Vote.FOR
+
+
 def test_a_reply_dated_before_the_one_it_would_replace_is_reviewed() -> None:
     first = reply(1, Vote.FOR, T0, Strength.TOKEN, dated=T0)
     change = reply(
@@ -133,18 +150,88 @@ def auth(*headers: str, sender: str = "ann@x.example", ids: tuple[str, ...] = ()
 
 
 def test_the_receiving_servers_verdict() -> None:
+    mx = ("mx",)
     assert auth() is Verdict.ABSENT
-    assert auth("mx; dkim=pass header.d=x.example") is Verdict.PASS
-    assert auth("mx; dkim=pass header.d=mail.x.example") is Verdict.UNKNOWN  # not aligned
-    assert auth("mx; dkim=pass header.d=other.example; dmarc=pass") is Verdict.PASS
-    assert auth("mx; dkim=none; dmarc=none") is Verdict.UNKNOWN
+    assert auth("mx; dkim=pass header.d=x.example", ids=mx) is Verdict.PASS
+    assert auth("mx; dkim=pass header.d=mail.x.example", ids=mx) is Verdict.UNKNOWN  # not aligned
+    assert auth("mx; dkim=pass header.d=other.example; dmarc=pass", ids=mx) is Verdict.PASS
+    assert auth("mx; dkim=none; dmarc=none", ids=mx) is Verdict.UNKNOWN
     assert auth("mx; dkim=fail header.d=other.example") is Verdict.UNKNOWN  # a third party's
     assert auth("mx; dkim=fail header.d=x.example") is Verdict.FAIL
     assert auth("mx; dmarc=fail") is Verdict.FAIL
     # Below the top, by default, nobody speaks for the receiving server.
-    assert auth("mx; dkim=pass header.d=x.example", "evil; dmarc=fail") is Verdict.PASS
-    assert auth("evil; dkim=pass header.d=x.example", "mx; dmarc=fail", ids=("mx",)) is Verdict.FAIL
-    assert auth("evil; dmarc=fail", ids=("mx",)) is Verdict.ABSENT
+    assert auth("mx; dkim=fail header.d=x.example", "evil; dmarc=pass") is Verdict.FAIL
+    assert auth("evil; dkim=pass header.d=x.example", "mx; dmarc=fail", ids=mx) is Verdict.FAIL
+    assert auth("evil; dmarc=fail", ids=mx) is Verdict.ABSENT
+
+
+def test_without_trusted_ids_the_topmost_header_only_detects_failure() -> None:
+    # The receiving server may add no header at all: then the topmost is the sender's own.
+    assert auth("mx; dkim=pass header.d=x.example; dmarc=pass") is Verdict.UNKNOWN
+    assert auth("mx; dmarc=fail") is Verdict.FAIL
+    assert token_strength(Verdict.UNKNOWN) is Strength.TOKEN
+    assert token_strength(Verdict.ABSENT) is Strength.TOKEN  # nothing reported, nothing proven
+    assert token_strength(Verdict.PASS) is Strength.TOKEN_AUTHENTICATED
+    assert token_strength(Verdict.FAIL) is Strength.WEAK
+
+
+# RFC 8601 Appendix B's examples, each with the verdict on a sender at the domain its
+# DKIM result names (and comments, CFWS, anywhere section 2.2 allows them).
+RFC_8601_EXAMPLES = [
+    # B.2: nothing done.
+    ("example.org 1; none", "a@example.org", Verdict.UNKNOWN),
+    # B.3: SPF only, which says nothing of the From domain's DKIM or DMARC.
+    ("example.com; spf=pass smtp.mailfrom=example.net", "a@example.net", Verdict.UNKNOWN),
+    # B.4: SMTP AUTH with a comment, and SPF.
+    (
+        "example.com; auth=pass (cram-md5) smtp.auth=sender@example.net; "
+        "spf=pass smtp.mailfrom=example.net",
+        "sender@example.net",
+        Verdict.UNKNOWN,
+    ),
+    # B.5: two DKIM signatures with comments; the good one is the sender's domain.
+    (
+        "example.com; dkim=pass (good signature) header.d=mail-router.example.net; "
+        "dkim=fail (bad signature) header.d=newyork.example.com",
+        "a@mail-router.example.net",
+        Verdict.PASS,
+    ),
+    (
+        "example.com; dkim=pass (good signature) header.d=mail-router.example.net; "
+        "dkim=fail (bad signature) header.d=newyork.example.com",
+        "a@newyork.example.com",
+        Verdict.FAIL,
+    ),
+    # B.6: reasons as quoted strings, identities as header.i.
+    (
+        'example.com; dkim=pass reason="good signature" header.i=@mail-router.example.net; '
+        'dkim=fail reason="bad signature" header.i=@newyork.example.com',
+        "a@newyork.example.com",
+        Verdict.FAIL,
+    ),
+    (
+        "example.net; dkim=pass (good signature) header.i=@newyork.example.com",
+        "a@newyork.example.com",
+        Verdict.PASS,
+    ),
+    # Comments before the result, nested, with quoted pairs; a result inside a quoted
+    # string or a comment is no result.
+    ("mx; dmarc=(p=reject) fail header.from=x.example", "a@x.example", Verdict.FAIL),
+    ("mx; dmarc = (p=reject (nested \\) paren)) fail", "a@x.example", Verdict.FAIL),
+    ("mx (comment; dmarc=fail); dkim=pass header.d=x.example", "a@x.example", Verdict.PASS),
+    (
+        'mx; dkim=pass reason="dmarc=fail; dkim=fail" header.d=x.example',
+        "a@x.example",
+        Verdict.PASS,
+    ),
+    ("mx; dkim/1=(version) fail header.d=x.example", "a@x.example", Verdict.FAIL),
+]
+
+
+@pytest.mark.parametrize(("header", "sender", "verdict"), RFC_8601_EXAMPLES)
+def test_rfc_8601_examples_and_comments(header: str, sender: str, verdict: Verdict) -> None:
+    serv_id = header.split(None, 1)[0].rstrip(";")
+    assert auth(header, sender=sender, ids=(serv_id,)) is verdict
 
 
 def test_a_trusted_received_header_gives_the_time() -> None:

@@ -222,13 +222,24 @@ def propose(
         bool, typer.Option("--dry-run", help="Show what would be sent and one ballot in full.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    resend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resend",
+            metavar="MEMBER",
+            help="Send again the ballot of this member (id or address) whose delivery is "
+            "unconfirmed, once you know it never arrived. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Send every voting member a personal ballot (observers an information copy).
 
-    Safe to re-run: only ballots not yet sent are sent. A motion changed after its
-    ballots went out is refused. Everything (files, addresses, the SMTP server's
-    SMTPUTF8 and SIZE) is checked before anything is written. Exit 0 when all ballots
-    are sent, 1 when any failed, 2 on invalid input.
+    Safe to re-run: only ballots not yet sent are sent. A ballot handed to the server
+    without its confirmation (a broken connection, a killed run) is never sent again
+    unless named with --resend. One propose of a motion runs at a time. A motion changed
+    after its ballots went out is refused. Everything (files, addresses, the SMTP
+    server's SMTPUTF8 and SIZE) is checked before anything is written. Exit 0 when all
+    ballots are sent, 1 when any failed or is unconfirmed, 2 on invalid input.
     """
     from steervote import render
     from steervote.adapters.store import store_exists
@@ -253,7 +264,14 @@ def propose(
                 motion, addressing, attachments, extensions=_extensions(transport), server=where
             )
         store = None if only_shows and not store_exists(settings.database_url) else _store(settings)
-        plan = service.plan(motion, store, addressing, now=_now(), attachments=attachments)
+        if store is not None and not only_shows:
+            # Held from planning to the last status: a second run exits 1 naming this one.
+            held = cleanup.enter_context(store.propose_lock(motion.id, now=_now()))
+            if held.took_over is not None:
+                _consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
+        plan = service.plan(
+            motion, store, addressing, now=_now(), attachments=attachments, resend=resend or ()
+        )
         render.motion_summary(_consoles.out, plan.motion, plan.fingerprint, title="Propose")
         _consoles.out.print(
             f"Transport: {where}\nTo send: {len(plan.to_send)} "
@@ -262,6 +280,13 @@ def propose(
             markup=False,
             highlight=False,
         )
+        if plan.interrupted:
+            _consoles.out.print(
+                f"Delivery unconfirmed: {len(plan.interrupted)} (a propose that stopped had "
+                "handed them to the server; not sent again)",
+                markup=False,
+                highlight=False,
+            )
         if dry_run:
             first = plan.motion.committee.members[0]
             sample = compose_ballot(
@@ -271,13 +296,21 @@ def propose(
             _consoles.out.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
             _consoles.out.print("Dry run: nothing written, nothing sent.")
             return
-        if not plan.to_send:
+        if not plan.to_send and not plan.interrupted:
             _consoles.out.print("Every ballot has already been sent. Nothing to do.")
+            if plan.unconfirmed:
+                _consoles.out.print(
+                    f"Delivery still unconfirmed: {_who(plan.unconfirmed, limit=None)}; "
+                    f"{_RESEND_HINT}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
             return
         if not yes:
             if not sys.stdin.isatty():
                 raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
-            if not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
+            if plan.to_send and not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
                 raise typer.Exit(ExitCode.FAILED)
         assert store is not None and transport is not None
         with _progress(len(plan.to_send)) as advance:
@@ -300,12 +333,14 @@ def propose(
             markup=False,
             highlight=False,
         )
-    unsure = [x for x in result.ballots if x.detail.startswith("delivery unconfirmed")]
+    unsure = [x for x in result.ballots if service.unconfirmed(x)]
     if result.unconfirmed_now:
+        # Every one of them, this run's and earlier runs': a run that found some may have
+        # been stopped before it could name them.
         _consoles.err.print(
-            f"warning: {len(unsure)} ballot(s) may not have been delivered (the connection "
-            f"broke before the server confirmed them; not sent again): {_who(unsure)}; "
-            "check the mail server's log",
+            f"warning: {len(unsure)} ballot(s) may not have been delivered (handed to the "
+            "server, which never confirmed them: the connection broke or the propose sending "
+            f"them stopped; not sent again): {_who(unsure, limit=None)}; {_RESEND_HINT}",
             markup=False,
             highlight=False,
         )
@@ -313,9 +348,17 @@ def propose(
         raise typer.Exit(ExitCode.FAILED)
 
 
-def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int = 5) -> str:
+_RESEND_HINT = (
+    "check the mail server's log, and send again one that never arrived with "
+    "`steervote propose MOTION --resend MEMBER`"
+)
+
+
+def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int | None = 5) -> str:
+    """Names and addresses, the first `limit` of them (None: all)."""
     from steervote import render
 
+    limit = len(records) if limit is None else limit
     shown = [
         render.untrusted(f"{b.name} <{b.address}>" + (f" ({b.detail})" if detail else ""))
         for b in records[:limit]
@@ -440,10 +483,23 @@ def _collect(
         _consoles.err.print(
             f"Read {result.read} new message(s) from {result.mailbox}{rescan_note}: "
             f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
-            + (f", {result.already_recorded} already recorded" if result.already_recorded else ""),
+            + (f", {result.already_recorded} already recorded" if result.already_recorded else "")
+            + _not_read(result.not_read),
             markup=False,
             highlight=False,
         )
+
+
+def _not_read(entries: Sequence[str]) -> str:
+    """ "; 2 entries not read (new/x: a symbolic link, not a message; ...)", or ""."""
+    if not entries:
+        return ""
+    from steervote import render
+
+    shown = "; ".join(render.untrusted(e) for e in entries[:5])
+    more = f"; and {len(entries) - 5} more" if len(entries) > 5 else ""
+    noun = "entry" if len(entries) == 1 else "entries"
+    return f"; {len(entries)} {noun} not read ({shown}{more})"
 
 
 @app.command()

@@ -45,3 +45,9 @@ class MailServerError(SteervoteError):
     """The mail server could not be reached or refused us."""
 
     exit_code = ExitCode.FAILED
+
+
+class ProposeRunning(SteervoteError):
+    """Another run is proposing the same motion; this one did nothing."""
+
+    exit_code = ExitCode.FAILED

@@ -70,7 +70,7 @@ def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
     t = Table(title="Ballots")
     for col in ("member", "address", "kind", "status", "detail"):
         t.add_column(col)
-    style = {"sent": "green", "failed": "red", "pending": "yellow"}
+    style = {"sent": "green", "failed": "red", "pending": "yellow", "sending": "yellow"}
     shown = list(records)
     if len(shown) > FULL_TABLE_LIMIT:
         # A large electorate: the ballots that need attention; the counts say the rest.

@@ -142,6 +142,10 @@ class ImapSource:
                 raise self._fail("the server refused the session", error) from None
         raise AssertionError("unreachable")
 
+    def not_read(self) -> list[str]:
+        """Nothing is passed over: the server lists only messages."""
+        return []
+
     def close(self) -> None:
         """Log out; a connection that is already broken is simply dropped."""
         if self._client is not None:

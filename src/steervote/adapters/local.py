@@ -8,6 +8,10 @@ UIDVALIDITY, the caller re-reads the folder from the start, and de-duplication o
 and bytes downstream keeps the count right. An unchanged folder reads nothing new. A
 path-only UIDVALIDITY would be cheaper for growing folders but would silently skip a new
 message after any deletion, and a skipped vote is the one error we cannot have.
+
+Symbolic links are never followed: a link is not a message (it could name /etc/passwd,
+or itself), and neither is a directory, a FIFO or a device. Such entries, and files that
+cannot be read, are passed over and listed by not_read(); none stops a count.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import mailbox
 import os
 import re
+import stat as file_mode
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -81,6 +86,7 @@ class MaildirSource:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).absolute()
+        self._passed_over: dict[str, str] = {}
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
             raise FileNotFoundError(f"{self.path} is not a Maildir (no cur/ or new/)")
 
@@ -90,19 +96,39 @@ class MaildirSource:
         return f"maildir:{self.path}"
 
     def _listing(self) -> list[tuple[str, Path]]:
-        """(unique name, file) sorted by unique name; the ":2,FLAGS" suffix is ignored."""
+        """(unique name, file) sorted by unique name; the ":2,FLAGS" suffix is ignored.
+
+        Only regular files (by lstat: a symbolic link is not followed); every other entry
+        is noted for not_read().
+        """
         entries = []
+        passed_over: dict[str, str] = {}
         for sub in ("new", "cur"):
             directory = self.path / sub
-            if not directory.is_dir():
-                continue
-            with os.scandir(directory) as it:
-                for entry in it:
-                    if entry.name.startswith(".") or not entry.is_file():
-                        continue
-                    entries.append((entry.name.split(":", 1)[0], Path(entry.path)))
+            try:
+                if directory.is_symlink():
+                    passed_over[f"{sub}/"] = "a symbolic link, not followed"
+                    continue
+                if not directory.is_dir():
+                    continue
+                with os.scandir(directory) as it:
+                    for entry in it:
+                        if entry.name.startswith("."):
+                            continue
+                        why = _not_a_message(entry)
+                        if why is not None:
+                            passed_over[f"{sub}/{entry.name}"] = why
+                            continue
+                        entries.append((entry.name.split(":", 1)[0], Path(entry.path)))
+            except OSError as e:
+                passed_over[f"{sub}/"] = f"cannot be listed ({e.strerror or type(e).__name__})"
         entries.sort()
+        self._passed_over.update(passed_over)
         return entries
+
+    def not_read(self) -> list[str]:
+        """Entries passed over by the last listing or read, each "new/NAME: why"."""
+        return [f"{name}: {why}" for name, why in sorted(self._passed_over.items())]
 
     def uidvalidity(self) -> int:
         """Derived from the path and every message's unique name: any change renumbers."""
@@ -125,13 +151,20 @@ class MaildirSource:
             if uid <= after_uid:
                 continue
             try:
-                stat, raw, head = _read_file(path, max_size)
-            except FileNotFoundError:
-                # A mail client moved it (new/ -> cur/) while we read: find it again.
-                moved = self._find(path.name.split(":", 1)[0])
-                if moved is None:
-                    continue  # Deleted meanwhile: it is no longer in the folder.
-                stat, raw, head = _read_file(moved, max_size)
+                try:
+                    stat, raw, head = _read_file(path, max_size)
+                except FileNotFoundError:
+                    # A mail client moved it (new/ -> cur/) while we read: find it again.
+                    moved = self._find(path.name.split(":", 1)[0])
+                    if moved is None:
+                        continue  # Deleted meanwhile: it is no longer in the folder.
+                    stat, raw, head = _read_file(moved, max_size)
+            except OSError as e:
+                # Unreadable, or replaced by a link or a FIFO since the listing: passed over
+                # and listed, never the end of the count.
+                where = f"{path.parent.name}/{path.name}"
+                self._passed_over[where] = f"unreadable ({e.strerror or type(e).__name__})"
+                continue
             # Maildir delivery names the file by its delivery time and writes it once.
             mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
             named = delivery_time(path.name, mtime)
@@ -177,12 +210,45 @@ def delivery_time(name: str, mtime: datetime) -> datetime | None:
     return at
 
 
+def _not_a_message(entry: os.DirEntry[str]) -> str | None:
+    """Why a directory entry is not a message file (by lstat), or None when it is one."""
+    try:
+        if entry.is_symlink():
+            return "a symbolic link, not a message"
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as e:
+        return f"unreadable ({e.strerror or type(e).__name__})"
+    if file_mode.S_ISDIR(mode):
+        return "a directory, not a message"
+    if not file_mode.S_ISREG(mode):
+        return "not a regular file, not a message"
+    return None
+
+
+class _NotAFile(OSError):
+    """What was listed as a regular file is something else by the time it is opened."""
+
+
+def _open_file(path: Path) -> int:
+    """A file descriptor for reading a regular file, never through a symbolic link.
+
+    O_NOFOLLOW refuses a link (ELOOP); O_NONBLOCK keeps a FIFO from blocking the open,
+    and fstat then refuses anything that is not a regular file.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    if not file_mode.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotAFile(0, "not a regular file")
+    return fd
+
+
 def _read_file(path: Path, max_size: int) -> tuple[os.stat_result, bytes | None, bytes | None]:
     """(stat, the bytes, None) within max_size, else (stat, None, the header block)."""
-    stat = path.stat()
-    if stat.st_size <= max_size:
-        return stat, path.read_bytes(), None
-    with path.open("rb") as file:
+    with os.fdopen(_open_file(path), "rb") as file:
+        stat = os.fstat(file.fileno())
+        if stat.st_size <= max_size:
+            return stat, file.read(), None
         return stat, None, head_of(file.read(HEAD_LIMIT))
 
 
@@ -191,6 +257,11 @@ class MboxSource:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).absolute()
+        if self.path.is_symlink():
+            # Never followed: a link could name any file on the machine.
+            raise FileNotFoundError(
+                f"{self.path} is a symbolic link; give the path of the mbox file itself"
+            )
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path} is not an mbox file")
 
@@ -201,7 +272,7 @@ class MboxSource:
 
     def uidvalidity(self) -> int:
         """Derived from the path, size and modification time: any change renumbers."""
-        stat = self.path.stat()
+        stat = self.path.lstat()
         return _uidvalidity(self.key, str(stat.st_size), str(stat.st_mtime_ns))
 
     def batches(
@@ -224,6 +295,10 @@ class MboxSource:
                 head=head,
             )
 
+    def not_read(self) -> list[str]:
+        """Nothing is passed over in an mbox: every message in it is read."""
+        return []
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -241,7 +316,7 @@ def _mbox_messages(
     lines: list[bytes] = []
     size = 0
     last = b""
-    with path.open("rb") as file:
+    with os.fdopen(_open_file(path), "rb") as file:
         for line in file:
             if line.startswith(b"From ") and last in (b"", b"\n", b"\r\n"):
                 if from_line is not None:

@@ -60,6 +60,11 @@ class MailSource(Protocol):
         """
         ...
 
+    def not_read(self) -> list[str]:
+        """Entries passed over so far, each "WHERE: why" (a symbolic link, unreadable):
+        things in the mailbox that are not messages or could not be read."""
+        ...
+
     def close(self) -> None:
         """Release the connection or files."""
         ...

@@ -6,7 +6,12 @@ back naive (it has no time zones), so every time read is made aware UTC again.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import secrets
+import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, bindparam, event, func, inspect, or_, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from steervote.core.address import normalize_address
@@ -40,13 +45,19 @@ from steervote.core.records import (
     Received,
     Ruling,
 )
+from steervote.core.storable import storable
 from steervote.core.strength import Strength
 from steervote.core.vote import Vote
-from steervote.errors import ConfigInvalid, SteervoteError
+from steervote.errors import ConfigInvalid, ProposeRunning, SteervoteError
 
 
 class StoreError(SteervoteError):
     """The database could not be opened or written."""
+
+
+class TallyRaced(StoreError):
+    """Another tally recorded the same messages at the same time; nothing of this batch was
+    written (its transaction rolled back), so running tally again reads them once."""
 
 
 # --- tables ---------------------------------------------------------------
@@ -155,6 +166,17 @@ class MessageTieRow(SQLModel, table=True):
     member_id: str
 
 
+class ProposeLockRow(SQLModel, table=True):
+    """Who holds the propose of a motion (migration 3); see Store.propose_lock."""
+
+    __tablename__ = "propose_lock"
+    motion_id: str = Field(primary_key=True)
+    pid: int
+    host: str
+    since: datetime
+    holder: str  # random, this holding's own: a run releases only its own lock
+
+
 class RulingRow(SQLModel, table=True):
     __tablename__ = "ruling"
     id: int | None = Field(default=None, primary_key=True)
@@ -176,6 +198,47 @@ class RecordedMotion:
     motion: Motion
     digest: str
     recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """The run holding (or that held) the propose of a motion: its process, host, start."""
+
+    pid: int
+    host: str
+    since: datetime  # aware UTC
+
+    def describe(self) -> str:
+        """Process and start, as `pid 123, since 2027-01-12 09:30:00 UTC`."""
+        return f"{self.process()}, since {self.started()}"
+
+    def process(self) -> str:
+        """The process, as `pid 123`, or `pid 123 on otherhost` when not on this host."""
+        where = "" if self.host == socket.gethostname() else f" on {self.host}"
+        return f"pid {self.pid}{where}"
+
+    def started(self) -> str:
+        """The start, as `2027-01-12 09:30:00 UTC`."""
+        return f"{self.since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLock:
+    """The propose lock of a motion, held; took_over: a dead run's lock this one took."""
+
+    motion_id: str
+    holder: LockHolder
+    took_over: LockHolder | None
+
+    def note(self) -> str:
+        """What to tell the user about a lock taken over; "" when none was."""
+        if self.took_over is None:
+            return ""
+        gone = self.took_over
+        return (
+            f"took over the lock of propose {gone.process()} (since {gone.started()}), "
+            "which is no longer running"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +277,29 @@ class EarlierTime:
 
 @dataclass(frozen=True, slots=True)
 class SeenMessage:
-    """What a recorded message said, for telling a re-delivery from a reused Message-ID."""
+    """What a recorded message said, for telling a re-delivery from a reused Message-ID,
+    and how it was matched, for upgrading it when a stronger copy of it arrives."""
 
     sender: str
     subject: str
     own_text: str
     sha256: str = ""
+    motion_id: str = ""
+    member_id: str = ""
+    strength: str = ""  # core.strength.Strength
+    disposition: str = ""
+    vote: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """A recorded message whose later copy matched more strongly: its new match."""
+
+    sha256: str
+    motion_id: str
+    member_id: str
+    strength: str
+    how: str
 
 
 # --- helpers ------------------------------------------------------------------
@@ -244,45 +324,89 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _migration_1(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+def _migration_1(c: Connection) -> None:
+    SQLModel.metadata.create_all(c)
 
 
-def _migration_2(engine: Engine) -> None:
+def _migration_2(c: Connection) -> None:
     """Match strength and Date per message; further ties; mbox From lines are local time.
 
     A store made by migration 1 of this code already has the columns; an older one gets
     them, with the strength its `how` implies (a token's authentication was not checked:
     token+sender). Its "from-line" times were read from From lines without a zone.
     """
-    columns = {c["name"] for c in inspect(engine).get_columns("message")}
-    with engine.begin() as c:
-        if "strength" not in columns:
-            c.execute(text("ALTER TABLE message ADD COLUMN strength VARCHAR NOT NULL DEFAULT ''"))
-        if "dated" not in columns:
-            kind = (
-                "TIMESTAMP WITHOUT TIME ZONE" if engine.dialect.name == "postgresql" else "DATETIME"
-            )
-            c.execute(text(f"ALTER TABLE message ADD COLUMN dated {kind}"))
+    columns = {column["name"] for column in inspect(c).get_columns("message")}
+    if "strength" not in columns:
+        c.execute(text("ALTER TABLE message ADD COLUMN strength VARCHAR NOT NULL DEFAULT ''"))
+    if "dated" not in columns:
+        kind = "TIMESTAMP WITHOUT TIME ZONE" if c.dialect.name == "postgresql" else "DATETIME"
+        c.execute(text(f"ALTER TABLE message ADD COLUMN dated {kind}"))
+    c.execute(
+        text(
+            "UPDATE message SET strength = CASE how WHEN 'token' THEN 'token+sender' "
+            "WHEN 'subject+sender' THEN 'subject+sender' ELSE 'weak' END "
+            "WHERE strength = '' AND member_id IS NOT NULL"
+        )
+    )
+    if "strength" not in columns:
         c.execute(
             text(
-                "UPDATE message SET strength = CASE how WHEN 'token' THEN 'token+sender' "
-                "WHEN 'subject+sender' THEN 'subject+sender' ELSE 'weak' END "
-                "WHERE strength = '' AND member_id IS NOT NULL"
+                "UPDATE message SET received_from = 'from-line-local' "
+                "WHERE received_from = 'from-line'"
             )
         )
-        if "strength" not in columns:
-            c.execute(
-                text(
-                    "UPDATE message SET received_from = 'from-line-local' "
-                    "WHERE received_from = 'from-line'"
-                )
-            )
-    SQLModel.metadata.create_all(engine, tables=[MessageTieRow.__table__])  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(c, tables=[MessageTieRow.__table__])  # type: ignore[attr-defined]
 
 
-# Numbered migrations, applied in order and recorded in schema_version.
-MIGRATIONS = ((1, _migration_1), (2, _migration_2))
+def _migration_3(c: Connection) -> None:
+    """The propose lock (one propose of a motion at a time). Ballots gain a status,
+    `sending` (handed to the server, not yet confirmed), in the existing status column."""
+    SQLModel.metadata.create_all(c, tables=[ProposeLockRow.__table__])  # type: ignore[attr-defined]
+
+
+# Numbered migrations, applied in order and recorded in schema_version, each inside the
+# one transaction that holds the migration lock (Store._migrate).
+MIGRATIONS = ((1, _migration_1), (2, _migration_2), (3, _migration_3))
+
+
+def _lock_key(*parts: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for these words."""
+    digest = hashlib.sha256("\0".join(("steervote", *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _begin_exclusive(c: Connection) -> None:
+    """Begin a transaction that no other writer can enter until it ends.
+
+    SQLite: BEGIN IMMEDIATE takes the database's write lock at once (waiting up to the
+    busy timeout), where a plain BEGIN would take it only at the first write, after our
+    reads. PostgreSQL: a transaction-level advisory lock on one key for all such sections.
+    """
+    if c.dialect.name == "sqlite":
+        c.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("exclusive")})
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process of this pid runs on this host (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # Someone else's process: alive.
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] == "Z"  # Dead, not yet reaped by its parent.
+
+
+def _stale(holder: LockHolder) -> bool:
+    """A lock's holder that is certainly dead: a process of this host that is gone."""
+    return holder.host == socket.gethostname() and _process_gone(holder.pid)
 
 
 def redact_url(url: str) -> str:
@@ -350,16 +474,28 @@ class Store:
             yield session
 
     def _migrate(self) -> None:
-        SchemaVersion.metadata.create_all(self.engine, tables=[SchemaVersion.__table__])  # type: ignore[attr-defined]
-        with self._session() as s:
-            done = set(s.exec(select(SchemaVersion.version)).all())
-        for version, step in MIGRATIONS:
-            if version in done:
-                continue
-            step(self.engine)
-            with self._session() as s:
-                s.add(SchemaVersion(version=version, applied_at=_db_time(datetime.now(UTC))))
-                s.commit()
+        """Apply the migrations not yet recorded, all in one transaction that holds the
+        migration lock: two runs opening a new store at once must not both create it."""
+        table = SchemaVersion.__table__  # type: ignore[attr-defined]
+        wanted = {version for version, _ in MIGRATIONS}
+        with self.engine.connect() as c:
+            if inspect(c).has_table("schema_version") and wanted <= set(
+                c.execute(sa_select(table.c.version)).scalars()
+            ):
+                return
+            c.rollback()
+            _begin_exclusive(c)
+            table.create(c, checkfirst=True)
+            done = set(c.execute(sa_select(table.c.version)).scalars())
+            for version, step in MIGRATIONS:
+                if version not in done:
+                    step(c)
+                    c.execute(
+                        table.insert().values(
+                            version=version, applied_at=_db_time(datetime.now(UTC))
+                        )
+                    )
+            c.commit()
 
     # --- motions -------------------------------------------------------------
 
@@ -394,15 +530,28 @@ class Store:
         digest: str,
         ballots: Sequence[BallotRecord],
         now: datetime,
+        replaces: str | None = None,
     ) -> None:
-        """Record a new motion (or replace one none of whose ballots went out) with its ballots."""
+        """Record a new motion (or replace one none of whose ballots went out) with its ballots.
+
+        `replaces` is the digest of the recorded motion the caller planned against, None if it
+        found none: if the store holds anything else now (another run recorded it meanwhile),
+        StoreError and nothing is written. A motion a ballot of which is sent or being sent
+        is never replaced (StoreError).
+        """
+        went_out = (BallotStatus.SENT.value, BallotStatus.SENDING.value)
         with self._session() as s:
             old = s.get(MotionRow, motion.id)
+            if (old.digest if old is not None else None) != replaces:
+                raise StoreError(
+                    f"motion {motion.id} was recorded by another run meanwhile; "
+                    "re-run propose to send what is unsent"
+                )
             if old is not None:
                 sent = s.exec(
                     select(func.count())
                     .select_from(BallotRow)
-                    .where(BallotRow.motion_id == motion.id, BallotRow.status == BallotStatus.SENT)
+                    .where(BallotRow.motion_id == motion.id, col(BallotRow.status).in_(went_out))
                 ).one()
                 if sent:
                     raise StoreError(f"motion {motion.id}: ballots already sent; cannot replace")
@@ -477,40 +626,149 @@ class Store:
     def mark_ballot(
         self, motion_id: str, recipient: str, status: BallotStatus, detail: str, now: datetime
     ) -> None:
-        """Record one ballot's send status, committed at once: an interrupted run loses nothing."""
+        """Record one ballot's send status, committed at once: an interrupted run loses nothing.
+
+        Its sent_at becomes `now` when sent or sending (handed over), None otherwise.
+        """
+        handed_over = status in (BallotStatus.SENT, BallotStatus.SENDING)
         with self.ballot_marker(motion_id) as mark:
-            mark(recipient, status, detail, now)
+            mark(recipient, status, detail, now if handed_over else None)
 
     @contextmanager
     def ballot_marker(
         self, motion_id: str
-    ) -> Iterator[Callable[[str, BallotStatus, str, datetime], None]]:
-        """A function that records a ballot's status, each call its own committed transaction.
+    ) -> Iterator[Callable[[str, BallotStatus, str, datetime | None], None]]:
+        """A function mark(recipient, status, detail, sent_at) that records a ballot's status,
+        each call its own committed transaction; StoreError for a recipient with no ballot.
 
         One connection serves the whole run: a plain UPDATE and COMMIT per ballot, where the
         ORM's get-modify-flush on a fresh session cost ~4 ms a ballot.
         """
         table = BallotRow.__table__  # type: ignore[attr-defined]
-        where = table.update().where(
-            table.c.motion_id == motion_id, table.c.recipient == bindparam("who")
+        update = (
+            table.update()
+            .where(table.c.motion_id == motion_id, table.c.recipient == bindparam("who"))
+            .values(status=bindparam("status"), detail=bindparam("detail"), sent_at=bindparam("at"))
         )
-        sent = where.values(
-            status=bindparam("status"), detail=bindparam("detail"), sent_at=bindparam("sent_at")
-        )
-        other = where.values(status=bindparam("status"), detail=bindparam("detail"))
         with self.engine.connect() as connection:
 
-            def mark(recipient: str, status: BallotStatus, detail: str, now: datetime) -> None:
-                values = {"who": recipient, "status": status.value, "detail": detail}
-                if status is BallotStatus.SENT:
-                    done = connection.execute(sent, {**values, "sent_at": _db_time(now)})
-                else:
-                    done = connection.execute(other, values)
+            def mark(
+                recipient: str, status: BallotStatus, detail: str, sent_at: datetime | None
+            ) -> None:
+                at = _db_time(sent_at) if sent_at is not None else None
+                values = {"who": recipient, "status": status.value, "detail": detail, "at": at}
+                done = connection.execute(update, values)
                 connection.commit()
                 if done.rowcount != 1:
                     raise StoreError(f"no ballot for {recipient} on motion {motion_id}")
 
             yield mark
+
+    def settle_unconfirmed(
+        self, motion_id: str, recipients: Sequence[str], detail: str
+    ) -> list[BallotRecord]:
+        """Record ballots left `sending` by a run that stopped as sent with `detail` (their
+        delivery unconfirmed: never to be sent again on their own); the ballots changed.
+
+        Only a ballot still `sending` changes; its sent_at (when it was handed over) stays.
+        """
+        t = BallotRow.__table__  # type: ignore[attr-defined]
+        where = (
+            t.c.motion_id == motion_id,
+            t.c.recipient.in_(list(recipients)),
+            t.c.status == BallotStatus.SENDING.value,
+        )
+        with self._session() as s:
+            changed = [
+                recipient
+                for (recipient,) in s.execute(sa_select(t.c.recipient).where(*where)).all()
+            ]
+            if changed:
+                s.execute(
+                    t.update().where(*where).values(status=BallotStatus.SENT.value, detail=detail)
+                )
+                s.commit()
+        done = set(changed)
+        return [b for b in self.ballots(motion_id) if b.recipient in done]
+
+    # --- one propose at a time ----------------------------------------------------
+
+    @contextmanager
+    def propose_lock(self, motion_id: str, *, now: datetime) -> Iterator[HeldLock]:
+        """Hold the propose of this motion for the `with` block: one run at a time.
+
+        Raises ProposeRunning (naming the holder's pid and start) when another run holds it.
+        SQLite: a row in propose_lock, checked and written under BEGIN IMMEDIATE; a row left
+        by a process of this host that is gone (killed) is taken over (HeldLock.took_over).
+        PostgreSQL: pg_try_advisory_lock on a key derived from the motion id, held on a
+        connection of its own, which the server releases when that connection dies; the row
+        only says who holds it. `now` (aware UTC) is recorded as the holding's start.
+        """
+        me = LockHolder(os.getpid(), socket.gethostname(), now.astimezone(UTC))
+        token = secrets.token_hex(16)
+        if self.engine.dialect.name == "postgresql":
+            with self._advisory_lock(motion_id, me, token) as took_over:
+                yield HeldLock(motion_id, me, took_over)
+            return
+        with self.engine.connect() as c:
+            _begin_exclusive(c)
+            found = _lock_holder(c, motion_id)
+            if found is not None and not _stale(found):
+                c.rollback()
+                raise ProposeRunning(
+                    f"another propose of {motion_id} is running ({found.describe()})"
+                )
+            _write_lock_row(c, motion_id, me, token)
+            c.commit()
+        try:
+            yield HeldLock(motion_id, me, found)
+        finally:
+            with self.engine.connect() as c:
+                _begin_exclusive(c)
+                _delete_lock_row(c, motion_id, token)
+                c.commit()
+
+    @contextmanager
+    def _advisory_lock(
+        self, motion_id: str, me: LockHolder, token: str
+    ) -> Iterator[LockHolder | None]:
+        key = _lock_key("propose", motion_id)
+        c = self.engine.connect()  # Dedicated: the session lock lives as long as it does.
+        try:
+            # A lock just released by a killed holder: its server session may take a moment
+            # to notice the dead connection and end.
+            patience = time.monotonic() + 5
+            while True:
+                _begin_exclusive(c)  # So the row always names the lock's current holder.
+                got = c.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                found = _lock_holder(c, motion_id)
+                if got:
+                    _write_lock_row(c, motion_id, me, token)
+                    c.commit()
+                    break
+                c.rollback()
+                if found is not None and _stale(found) and time.monotonic() < patience:
+                    time.sleep(0.05)
+                    continue
+                who = found.describe() if found is not None else "pid unknown"
+                raise ProposeRunning(f"another propose of {motion_id} is running ({who})")
+        except BaseException:
+            c.close()
+            raise
+        try:
+            yield found
+        finally:
+            try:
+                _begin_exclusive(c)
+                _delete_lock_row(c, motion_id, token)
+                c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                c.commit()
+                c.close()
+            except SQLAlchemyError:
+                # Never hand a connection that may still hold the lock back to the pool:
+                # closing it ends the server session, which releases the lock.
+                c.invalidate()
+                c.close()
 
     # --- mail ----------------------------------------------------------------
 
@@ -536,12 +794,16 @@ class Store:
                 tokens[token] = (motion_id, recipient)
             m = MemberRow.__table__  # type: ignore[attr-defined]
             rows = s.execute(sa_select(m.c.motion_id, m.c.member_id, m.c.email, m.c.aliases))
+            shared: dict[str, dict[str, tuple[str, ...]]] = {}
             for motion_id, member_id, email, aliases in rows:
                 book = members[motion_id]
-                book[normalize_address(email)] = member_id
-                if aliases != "[]":
-                    for address in json.loads(aliases):
-                        book[normalize_address(address)] = member_id
+                for address in [email, *(json.loads(aliases) if aliases != "[]" else ())]:
+                    key = normalize_address(address)
+                    other = book.setdefault(key, member_id)
+                    if other != member_id:  # One mailbox spelled twice (recorded before
+                        # validation compared addresses as matching does).
+                        known = shared.setdefault(motion_id, {}).get(key, (other,))
+                        shared[motion_id][key] = (*known, member_id)
         ballots: dict[str, str] = {}
         fingerprints: dict[str, str] = {}
         for motion_id in titles:
@@ -550,7 +812,9 @@ class Store:
                 fp = format_fingerprint(recorded.digest)
                 ballots[motion_id] = ballot_text(recorded.motion, fingerprint_=fp)
                 fingerprints[fp.lower()] = motion_id
-        return Directory(tokens, members, require, titles, closes, ballots, fingerprints)
+        return Directory(
+            tokens, members, require, titles, closes, ballots, fingerprints, shared=shared
+        )
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""
@@ -579,7 +843,17 @@ class Store:
                 )
                 for r in s.exec(query):
                     by_id.setdefault(r.message_id, []).append(
-                        SeenMessage(r.sender, r.subject, r.own_text, r.sha256)
+                        SeenMessage(
+                            r.sender,
+                            r.subject,
+                            r.own_text,
+                            r.sha256,
+                            r.motion_id or "",
+                            r.member_id or "",
+                            r.strength,
+                            r.disposition,
+                            r.vote,
+                        )
                     )
             for chunk in _chunks(wanted, 500):
                 rows = s.exec(
@@ -607,6 +881,26 @@ class Store:
                     found.setdefault(message_id, (motion_id, member_id))
         return found
 
+    def token_voters(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (motion id, member id) have a recorded vote matched by their own
+        token from their own address (strength token+sender or stronger)."""
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        wanted = set(pairs)
+        motions = sorted({motion for motion, _ in wanted})
+        found: set[tuple[str, str]] = set()
+        strong = (Strength.TOKEN.value, Strength.TOKEN_AUTHENTICATED.value)
+        with self.engine.connect() as connection:
+            for chunk in _chunks(motions, 500):
+                query = sa_select(t.c.motion_id, t.c.member_id).where(
+                    t.c.motion_id.in_(chunk),
+                    t.c.disposition == Disposition.VOTE.value,
+                    t.c.strength.in_(strong),
+                )
+                for motion_id, member_id in connection.execute(query):
+                    if (motion_id, member_id) in wanted:
+                        found.add((motion_id, member_id))
+        return found
+
     def recorded_uids(self, mailbox: str, uidvalidity: int, uids: Iterable[int]) -> set[int]:
         """Which of these UIDs of this mailbox (at this UIDVALIDITY) are recorded already."""
         t = MessageRow.__table__  # type: ignore[attr-defined]
@@ -632,6 +926,7 @@ class Store:
         *,
         superseded: Sequence[str] = (),
         earlier: Sequence[EarlierTime] = (),
+        upgraded: Sequence[Upgrade] = (),
     ) -> None:
         """Record a batch of messages and the mailbox position in one transaction.
 
@@ -639,10 +934,34 @@ class Store:
         are now read in full; they are replaced by their new records. earlier: recorded
         messages seen again with a proven receipt time (core.receipt) that is earlier than
         the recorded one, or where the recorded one is not proven: the better time is
-        kept. The position never moves back while UIDVALIDITY stays (a rescan re-reads
-        from the start).
+        kept. upgraded: recorded messages a later copy of which matched more strongly
+        (a list's copy recorded first, then the member's own with the token): their match
+        becomes the stronger one. The position never moves back while UIDVALIDITY stays
+        (a rescan re-reads from the start).
         """
         recorded = _db_time(now)
+        try:
+            self._record_batch(
+                mailbox, uidvalidity, last_uid, messages, recorded, superseded, earlier, upgraded
+            )
+        except IntegrityError:
+            # Another tally inserted these UIDs (or this mailbox's row) first; this
+            # transaction rolled back whole, so nothing is lost and a re-run reads them once.
+            raise TallyRaced(
+                "another tally recorded these messages at the same time; run tally again"
+            ) from None
+
+    def _record_batch(
+        self,
+        mailbox: str,
+        uidvalidity: int,
+        last_uid: int,
+        messages: Sequence[NewMessage],
+        recorded: datetime,
+        superseded: Sequence[str],
+        earlier: Sequence[EarlierTime],
+        upgraded: Sequence[Upgrade],
+    ) -> None:
         t = MessageRow.__table__  # type: ignore[attr-defined]
         ties = MessageTieRow.__table__  # type: ignore[attr-defined]
         with self._session() as s:
@@ -661,7 +980,7 @@ class Store:
                     .values(received_at=at, received_from=e.received_from)
                 )
             if messages:
-                # Text from mail is stored as read, but for NUL, which PostgreSQL refuses.
+                # Text from mail is stored as read, but for NUL and lone surrogates (_text).
                 s.execute(
                     MessageRow.__table__.insert(),  # type: ignore[attr-defined]
                     [
@@ -710,6 +1029,16 @@ class Store:
                             for motion, member in m.also
                         ],
                     )
+            for u in upgraded:
+                s.execute(
+                    t.update()
+                    .where(
+                        t.c.sha256 == u.sha256,
+                        t.c.motion_id == u.motion_id,
+                        t.c.member_id == u.member_id,
+                    )
+                    .values(strength=u.strength, how=u.how)
+                )
             row = s.get(MailboxRow, mailbox)
             if row is None:
                 row = MailboxRow(
@@ -864,8 +1193,33 @@ class Store:
             ]
 
 
+def _lock_holder(c: Connection, motion_id: str) -> LockHolder | None:
+    t = ProposeLockRow.__table__  # type: ignore[attr-defined]
+    row = c.execute(
+        sa_select(t.c.pid, t.c.host, t.c.since).where(t.c.motion_id == motion_id)
+    ).first()
+    return None if row is None else LockHolder(row.pid, row.host, _aware(row.since))
+
+
+def _write_lock_row(c: Connection, motion_id: str, me: LockHolder, token: str) -> None:
+    t = ProposeLockRow.__table__  # type: ignore[attr-defined]
+    c.execute(t.delete().where(t.c.motion_id == motion_id))
+    c.execute(
+        t.insert().values(
+            motion_id=motion_id, pid=me.pid, host=me.host, since=_db_time(me.since), holder=token
+        )
+    )
+
+
+def _delete_lock_row(c: Connection, motion_id: str, token: str) -> None:
+    t = ProposeLockRow.__table__  # type: ignore[attr-defined]
+    c.execute(t.delete().where(t.c.motion_id == motion_id, t.c.holder == token))
+
+
 def _text(value: str) -> str:
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    # The last line before the database: whatever the analysis let through, NUL (which
+    # PostgreSQL refuses) and lone surrogates (which no UTF-8 encoder takes) are U+FFFD.
+    return storable(value)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

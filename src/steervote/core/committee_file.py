@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from pathlib import Path
 
-from steervote.core.address import address_problem
+from steervote.core.address import address_problem, normalize_address
 from steervote.core.deadline import timezone_named
 from steervote.core.fields import Fields, did_you_mean, invalid, kind, show
 from steervote.core.mail_text import name_problem
@@ -130,7 +130,7 @@ def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, .
     if not isinstance(value, LineList):
         fields.fail("observers", f"expected a list, got {kind(value)}")
     member_of = {address: m for m in members for address in m.addresses()}
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     observers: list[Observer] = []
     for index, item in enumerate(value):
         field, line = f"observers[{index + 1}]", value.line_of(index)
@@ -143,7 +143,9 @@ def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, .
             raise invalid(
                 fields.path, line, field, f"invalid email address {show(observer.email)}: {problem}"
             )
-        member = member_of.get(observer.email.lower())
+        # Compared as matching compares addresses: case, NFC/NFD and IDNA A-labels aside.
+        address = normalize_address(observer.email)
+        member = member_of.get(address)
         if member is not None:
             raise invalid(
                 fields.path,
@@ -152,9 +154,14 @@ def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, .
                 f"{show(observer.email)} is the address of member {member.name} ({member.id}); "
                 "a member votes and cannot also be an observer",
             )
-        if observer.email.lower() in seen:
-            raise invalid(fields.path, line, field, f"{show(observer.email)} is listed twice")
-        seen.add(observer.email.lower())
+        if address in seen:
+            raise invalid(
+                fields.path,
+                line,
+                field,
+                f"{show(observer.email)} is listed twice (also line {seen[address]})",
+            )
+        seen[address] = line
         observers.append(observer)
     return tuple(observers)
 

@@ -25,6 +25,7 @@ from steervote.core.mime import decode_words
 from steervote.core.parse import head_of, header_key, parse_message
 from steervote.core.receipt import trusted_received_time
 from steervote.core.reply import Reading, decoded_subject, read_reply
+from steervote.core.storable import storable
 
 HEADER_LIMIT = 300  # characters of a sender, subject or Message-ID kept
 EVIDENCE_LIMIT = 500
@@ -97,8 +98,9 @@ def origination_date(msg: Message) -> datetime | None:
 
 
 def _no_nul(text: str) -> str:
-    # NUL cannot be stored (PostgreSQL) and must not split one key into two.
-    return text.replace("\x00", "\ufffd")
+    # NUL cannot be stored (PostgreSQL) and must not split one key into two; a lone
+    # surrogate (UTF-7, the escape codecs) cannot be encoded by the store or a terminal.
+    return storable(text)
 
 
 def analyse_fetched(
@@ -186,9 +188,9 @@ def _analyse(raw: bytes, directory: Directory) -> Analysis:
         motion_title=title,
         ballot_text=directory.ballots.get(tie.motion_id),
     )
-    if "\x00" in reading.own_text or "\x00" in reading.evidence:
-        reading = replace(
-            reading, own_text=_no_nul(reading.own_text), evidence=_no_nul(reading.evidence)
-        )
+    read = (reading.own_text, reading.evidence, reading.reason)
+    own_text, evidence, reason = (_no_nul(t) for t in read)
+    if (own_text, evidence, reason) != read:
+        reading = replace(reading, own_text=own_text, evidence=evidence, reason=reason)
     found = Analysis(sha, message_id, sender, subject, tie, reading, head_key=key)
     return _with_facts(found, msg, directory)

@@ -61,6 +61,9 @@ class Directory:
     fingerprints: dict[str, str] = field(default_factory=dict)  # ballot fingerprint -> motion
     authserv_ids: tuple[str, ...] = ()  # [tally] trusted_authserv_ids, lowercase
     received_by: tuple[str, ...] = ()  # [tally] trusted_received_by, lowercase host names
+    # motion id -> normalised address -> every member id it is an address of, for the
+    # addresses several members share (a motion recorded before validation refused them).
+    shared: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,8 @@ class Matched:
     """Tied to a motion and member; `review` says why it must not be counted unasked.
 
     also: further (motion id, member id) on which the same message is reviewed (a
-    thread naming several motions); never set without `review`.
+    thread naming several motions); never set without `review`. failed_auth: set (with
+    `review`, and strength WEAK) when the receiving server reported DKIM or DMARC failing.
     """
 
     motion_id: str
@@ -77,6 +81,7 @@ class Matched:
     review: str | None = None
     strength: Strength = Strength.WEAK
     also: tuple[tuple[str, str], ...] = ()
+    failed_auth: str = ""  # the receiving server's DKIM/DMARC failure, in words, or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,12 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
             if tie.how is How.SUBJECT
             else f"{auth.detail}: spoofed, or a token others have seen?"
         )
-        return replace(tie, review=_also_review(tie.review, spoofed), strength=Strength.WEAK)
+        return replace(
+            tie,
+            review=_also_review(tie.review, spoofed),
+            strength=Strength.WEAK,
+            failed_auth=auth.detail,
+        )
     if tie.strength is Strength.TOKEN_AUTHENTICATED:
         return replace(tie, strength=token_strength(auth.verdict))
     return tie
@@ -178,6 +188,11 @@ def _by_token(
     (motion_id,) = motions
     holders = sorted(member for _, member in owners)
     member_id = _member_by_address(directory, motion_id, sender)
+    sharing = directory.shared.get(motion_id, {}).get(sender, ())
+    if member_id not in holders and any(h in sharing for h in holders):
+        # The token's owner answered from an address another member shares: the owner's
+        # own address wins, and the reply never moves to the other member.
+        member_id = next(h for h in holders if h in sharing)
     if len(senders) > 1:
         if len(holders) == 1:
             return Matched(
@@ -257,19 +272,48 @@ def _by_subject(
         if every:
             return Unmatched(f"unknown motion {sorted(every)[0]!r} in the subject")
         return Unmatched("no ballot token and no motion tag in the subject")
-    if len(known) > 1:
-        return Unmatched(f"names several motions: {', '.join(known)}", known[0])
-    motion_id = known[0]
     if len(senders) > 1:
-        return Unmatched(f"{_several(senders)}: not matched by sender", motion_id)
+        return Unmatched(f"{_several(senders)}: not matched by sender", known[0])
     sender = senders[0] if senders else ""
+    if len(known) > 1:
+        return _several_tags(known, sender, directory)
+    motion_id = known[0]
     member_id = _member_by_address(directory, motion_id, sender)
     if member_id is None:
         return Unmatched(f"sender {sender or '(none)'} is not a member of {motion_id}", motion_id)
     review = None
     if directory.require_token.get(motion_id, False):
         review = "no personal ballot token, and this motion requires one"
+    sharing = directory.shared.get(motion_id, {}).get(sender, ())
+    if len(sharing) > 1:
+        whose = f"{sender} is an address of {', '.join(sharing)}: whose vote?"
+        review = _also_review(review, whose)
     return Matched(motion_id, member_id, How.SUBJECT, review=review, strength=Strength.SUBJECT)
+
+
+def _several_tags(known: list[str], sender: str, directory: Directory) -> Matched | Unmatched:
+    """No token, and the subject names several motions: a member's message is reviewed on
+    each motion they are a member of (a person must see it), never read as one vote."""
+    ties = [
+        (motion_id, member_id)
+        for motion_id in known
+        if (member_id := _member_by_address(directory, motion_id, sender)) is not None
+    ]
+    if not ties:
+        return Unmatched(
+            f"names several motions ({', '.join(known)}); sender {sender or '(none)'} "
+            "is a member of none of them",
+            known[0],
+        )
+    (motion_id, member_id), *rest = ties
+    return Matched(
+        motion_id,
+        member_id,
+        How.SUBJECT,
+        review=f"the subject names several motions ({', '.join(known)}): which vote is for which?",
+        strength=Strength.SUBJECT,
+        also=tuple(rest),
+    )
 
 
 def _thread_agrees(
@@ -286,6 +330,8 @@ def _thread_agrees(
         parts.append(f"the subject names {', '.join(other_tags)}")
     if other_quoted:
         parts.append(f"it quotes the ballot of {', '.join(other_quoted)}")
+    if not parts:  # Several tags and no token: already reviewed on each (_several_tags).
+        return tie
     conflict = f"{' and '.join(parts)}, but {named} is {tie.motion_id}'s: which motion?"
     also = list(tie.also)
     for motion_id in [*other_tags, *other_quoted]:

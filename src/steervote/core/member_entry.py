@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from steervote.core.address import address_problem
+from steervote.core.address import address_problem, normalize_address
 from steervote.core.fields import invalid, show
 from steervote.core.mail_text import name_problem
 from steervote.core.motion import Member
@@ -45,7 +45,9 @@ def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
     """Check every entry and give each a stable id; MotionInvalid at the first problem.
 
     A member's id is the explicit `id` if given, otherwise the slug of the name. Two
-    members may not share an id or an address (email or alias, compared case-insensitively).
+    members may not share an id or an address (email or alias, compared as matching
+    compares them: address.normalize_address, so case, Unicode NFC/NFD and IDNA A-labels
+    do not make two addresses of one mailbox).
     """
     members: list[Member] = []
     by_id: dict[str, MemberEntry] = {}
@@ -63,7 +65,7 @@ def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
             problem = address_problem(address)
             if problem is not None:
                 entry.fail(key, f"invalid email address {show(address)}: {problem}")
-            owner = by_address.setdefault(address.lower(), entry)
+            owner = by_address.setdefault(normalize_address(address), entry)
             if owner is not entry:
                 entry.fail(
                     key, f"{show(address)} is also an address of {owner.name} ({owner.where()})"
@@ -115,6 +117,6 @@ def _id_clash(entry: MemberEntry, other: MemberEntry, member_id: str) -> NoRetur
 def _check_own_addresses(entry: MemberEntry) -> None:
     seen: set[str] = set()
     for address in (entry.email, *entry.aliases):
-        if address.lower() in seen:
+        if normalize_address(address) in seen:
             entry.fail("aliases", f"{show(address)} is given twice for {entry.name}")
-        seen.add(address.lower())
+        seen.add(normalize_address(address))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from email.header import decode_header
 from email.message import Message
 
 from steervote.core.reading.quotes.htmltext import html_to_text
+from steervote.core.storable import valid_unicode
 
 # Hostile or huge mail is read only this far: a member's own words are near the top
 # (or just below one quoted ballot), and every pass over the text stays linear.
@@ -60,16 +62,44 @@ def decode_words(raw: str) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes to text: the declared charset, else UTF-8, else Latin-1 (which never fails)."""
+    """Bytes to text: the declared charset, else UTF-8, else Latin-1 (which never fails).
+
+    A label that names one of Python's codecs that is not a text encoding (rot13,
+    base64_codec, zlib_codec ...) or that turns escapes into characters (unicode_escape,
+    raw_unicode_escape, punycode, idna) is read as an unknown charset: no MIME charset
+    is either (IANA Character Sets). Always valid Unicode: a lone surrogate, which UTF-7
+    can produce, becomes U+FFFD.
+    """
     name = (charset or "").strip().lower()
     if name in ("", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "default"):
         name = "utf-8"
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        info = None
+    if info is None or not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        name = "utf-8"
     for candidate in (name, "utf-8"):
         try:
-            return data.decode(candidate)
+            return valid_unicode(data.decode(candidate))
         except (LookupError, UnicodeError, ValueError, TypeError):
             continue
     return data.decode("latin-1")
+
+
+# Python codecs that are text encodings to Python but no charset of mail: they read
+# escapes (`\ud800`, `xn--`) as characters, or are not encodings at all.
+_NOT_CHARSETS = frozenset(
+    {
+        "unicode-escape",
+        "raw-unicode-escape",
+        "unicode-internal",
+        "punycode",
+        "idna",
+        "undefined",
+        "charmap",
+    }
+)
 
 
 def read_body(msg: Message) -> Body:

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from steervote.core.address import normalize_address
+
 
 class Threshold(StrEnum):
     """The voting thresholds of DESIGN.md (Robert's Rules, named explicitly)."""
@@ -36,8 +38,9 @@ class Member:
     role: str | None = None  # lower-cased on loading: "chair", "secretary", ...
 
     def addresses(self) -> tuple[str, ...]:
-        """Every address (lower-cased) a reply from this member may come from."""
-        return tuple(a.lower() for a in (self.email, *self.aliases))
+        """Every address a reply from this member may come from, as matching compares them
+        (address.normalize_address: lower case, NFC, IDNA U-labels)."""
+        return tuple(normalize_address(a) for a in (self.email, *self.aliases))
 
 
 @dataclass(frozen=True, slots=True)

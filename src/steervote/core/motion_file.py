@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from steervote.core.address import normalize_address
 from steervote.core.committee_file import (
     COMMITTEE_FIELDS,
     committee_from,
@@ -176,7 +177,7 @@ def _proposer(fields: Fields, committee: Committee) -> str:
     value = fields.text("proposer", one_line=True)
     folded = value.casefold()
     for member in committee.members:
-        if value == member.id or folded in member.addresses():
+        if value == member.id or normalize_address(value) in member.addresses():
             return member.id
     named = [m for m in committee.members if m.name.casefold() == folded]
     if len(named) == 1:

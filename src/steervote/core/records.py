@@ -14,6 +14,10 @@ class BallotStatus(StrEnum):
     """Where a ballot's delivery stands."""
 
     PENDING = "pending"
+    # Handed to the server (committed before DATA), its reply not yet recorded. Found by a
+    # later run, the run sending it stopped: it may have been delivered (RFC 5321 makes the
+    # server responsible once it has the final "."), so it is never sent again on its own.
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 

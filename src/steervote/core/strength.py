@@ -2,16 +2,17 @@
 
 Strength orders the evidence that a message is the member's own (DESIGN.md, Matching):
 the personal ballot token from the member's own address with the sender's domain
-authenticated (or no authentication reported at all), above the token from the member's
-address with authentication unknown, above the subject tag (or the thread) with the
-member's address, above anything weaker. A message may replace a member's standing vote
-or a ruling only when it is at least as strong (core.tally).
+authenticated by a trusted receiving server, above the token from the member's address
+with authentication unknown (or not reported), above the subject tag (or the thread)
+with the member's address, above anything weaker. A message may replace a member's
+standing vote or a ruling only when it is at least as strong (core.tally).
 
 The receiving server's verdict comes from Authentication-Results (RFC 8601). Only a
-header the receiving server added can be believed: by default the topmost one (each
-server prepends its own); where `[tally] trusted_authserv_ids` names the receiving
-servers' authserv-ids, every header with one of those ids and no other (RFC 8601
-section 5), as Discourse does.
+header the receiving server added can be believed. Where `[tally] trusted_authserv_ids`
+names the receiving servers' authserv-ids, every header with one of those ids and no
+other (RFC 8601 section 5), as Discourse does: its pass authenticates, its failure sends
+the message to review. Without them the topmost header (each server prepends its own,
+but a server that adds none leaves the sender's on top) is read only for a failure.
 """
 
 from __future__ import annotations
@@ -75,11 +76,8 @@ class Authentication:
     detail: str = ""
 
 
-_METHOD = re.compile(
-    r"\b(dkim|dmarc)\s*=\s*(pass|fail|permerror|none|neutral|policy|temperror)\b([^;]*)",
-    re.IGNORECASE,
-)
-_HEADER_D = re.compile(r"header\.(?:d|i|from)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
+_RESULT = re.compile(r"\s*(dkim|dmarc)\s*(?:/\s*\d+\s*)?=\s*([a-z]+)", re.IGNORECASE)
+_HEADER_D = re.compile(r"\bheader\.(?:d|i|from)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
 _HEADER_LIMIT = 4000  # characters of one Authentication-Results header read
 _HEADERS_READ = 20
 
@@ -88,12 +86,16 @@ def authentication(msg: Message, sender: str, authserv_ids: tuple[str, ...] = ()
     """The receiving server's DKIM/DMARC verdict on the From domain (RFC 8601, RFC 7489).
 
     msg: the message; sender: its one normalised From address ('' when there is none);
-    authserv_ids: the receiving servers' authserv-ids, lowercase ('' tuple: trust the
-    topmost Authentication-Results header only). Any DMARC failure, or a DKIM failure for
-    the From domain (or for no stated domain), is FAIL; else a DMARC pass or a DKIM pass
-    for the From domain or a parent of it is PASS.
+    authserv_ids: the receiving servers' authserv-ids, lowercase. Any DMARC failure, or a
+    DKIM failure for the From domain (or for no stated domain), is FAIL; else a DMARC
+    pass or a DKIM pass for the From domain or a parent of it is PASS. Only a header
+    with one of authserv_ids can say PASS: a sender can write a header of their own.
+    Without authserv_ids the topmost header (the receiving server prepends its own) is
+    read only for a failure, which is always worth a person's look; its pass is UNKNOWN.
     """
-    headers = [str(v)[:_HEADER_LIMIT] for v in (msg.get_all("Authentication-Results") or [])]
+    headers = [
+        _uncommented(str(v)[:_HEADER_LIMIT]) for v in (msg.get_all("Authentication-Results") or [])
+    ]
     if authserv_ids:
         trusted = [h for h in headers[:_HEADERS_READ] if _authserv_id(h) in authserv_ids]
     else:
@@ -103,9 +105,12 @@ def authentication(msg: Message, sender: str, authserv_ids: tuple[str, ...] = ()
     domain = sender.rpartition("@")[2]
     passed = False
     for text in trusted:
-        for m in _METHOD.finditer(text):
+        for resinfo in text.split(";")[1:]:
+            m = _RESULT.match(resinfo)
+            if m is None:
+                continue
             method, result = m.group(1).lower(), m.group(2).lower()
-            d = _HEADER_D.search(m.group(3))
+            d = _HEADER_D.search(resinfo[m.end() :])
             named = normalize_domain(d.group(1)) if d else ""
             if result in ("fail", "permerror"):
                 if method == "dmarc":
@@ -115,7 +120,49 @@ def authentication(msg: Message, sender: str, authserv_ids: tuple[str, ...] = ()
                     return Authentication(Verdict.FAIL, f"DKIM {result} for {where}")
             elif result == "pass" and domain and _aligned(method, named, domain):
                 passed = True
+    if passed and not authserv_ids:
+        return Authentication(Verdict.UNKNOWN, "a pass by no trusted authserv-id")
     return Authentication(Verdict.PASS if passed else Verdict.UNKNOWN)
+
+
+def _uncommented(header: str) -> str:
+    """The header without its comments, and its quoted strings emptied (RFC 8601 section
+    2.2 allows CFWS between any two tokens: `dmarc=(p=reject) fail`).
+
+    Comments nest and take quoted pairs (RFC 5322 section 3.2.2); each becomes a space.
+    A quoted string (a `reason="..."`) becomes `""`, so nothing inside it is read as a
+    result or a separator. An unclosed comment or string runs to the end.
+    """
+    out: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for ch in header:
+        if escaped:
+            escaped = False
+            continue
+        if ch == "\\" and (depth or quoted):
+            escaped = True
+            continue
+        if quoted:
+            if ch == '"':
+                quoted = False
+                out.append('"')
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+            if not depth:
+                out.append(" ")
+        elif depth:
+            continue
+        elif ch == '"':
+            quoted = True
+            out.append('"')
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _aligned(method: str, named: str, domain: str) -> bool:
@@ -124,18 +171,20 @@ def _aligned(method: str, named: str, domain: str) -> bool:
 
 
 def _authserv_id(header: str) -> str:
-    """The authserv-id: the first word of the header, before any version or ';'."""
+    """The authserv-id: the first word of the header (comments removed), before any
+    version or ';'."""
     head = header.split(";", 1)[0].split()
     return head[0].lower() if head else ""
 
 
 def token_strength(verdict: Verdict) -> Strength:
-    """The strength of a token from its own member's address, given the server's verdict."""
+    """The strength of a token from its own member's address, given the server's verdict:
+    authenticated only on a trusted pass; no verdict at all proves nothing either way."""
     if verdict is Verdict.FAIL:
         return Strength.WEAK
-    if verdict is Verdict.UNKNOWN:
-        return Strength.TOKEN
-    return Strength.TOKEN_AUTHENTICATED
+    if verdict is Verdict.PASS:
+        return Strength.TOKEN_AUTHENTICATED
+    return Strength.TOKEN
 
 
 def in_words(strength: Strength, how: str = "") -> str:

@@ -251,6 +251,12 @@ def _cannot_replace(r: Received, standing: Received | Ruling) -> str | None:
             f"its Date {_when(r.dated)} is older than the reply it would replace "
             f"({_when(standing.dated)}): replayed or delayed?"
         )
+    if isinstance(standing, Ruling) and r.dated and r.dated < standing.ruled_at:
+        # Written before the secretary ruled: the ruling may already have weighed it.
+        return (
+            f"its Date {_when(r.dated)} is older than the ruling it would replace "
+            f"({_when(standing.ruled_at)}): replayed or delayed?"
+        )
     return None
 
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from steervote.core.mime import decode_words
+from steervote.core.mime import decode_words, header
 
-_SUBJECT_TAG = re.compile(r"\[([a-z0-9][a-z0-9-]{0,80})\]", re.IGNORECASE)
+# `[motion-id]`, also with spaces inside (`[ m1 ]`) or in full-width or CJK brackets
+# (`【m1】`, `［m1］`), as input methods and some clients write them.
+_SUBJECT_TAG = re.compile(
+    r"[\[\uff3b\u3010]\s*([a-z0-9][a-z0-9-]{0,80})\s*[\]\uff3d\u3011]", re.IGNORECASE
+)
 # A fingerprint line as a ballot prints it, under any quote prefix, in text or HTML.
 _FINGERPRINT = re.compile(
     rb"Fingerprint:(?:\s|&nbsp;|&#160;|<[^>]{0,40}>){0,12}([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})",
@@ -26,8 +30,8 @@ _PART_BYTES = 2_000_000  # of each part
 
 def subject_tags(msg: Message) -> set[str]:
     """Every `[tag]` in the Subject, lowercase (known motion or not)."""
-    value = msg.get("Subject")
-    subject = "" if value is None else decode_words(str(value))[:1000]
+    # The raw header: Message.get turns raw 8-bit text (a full-width bracket) into U+FFFD.
+    subject = decode_words(header(msg, "subject"))[:1000]
     return {t.lower() for t in _SUBJECT_TAG.findall(subject)}
 
 

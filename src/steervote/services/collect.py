@@ -27,10 +27,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 from steervote.adapters.source import Fetched, MailSource
-from steervote.adapters.store import EarlierTime, NewMessage, SeenMessage, Store
+from steervote.adapters.store import EarlierTime, NewMessage, SeenMessage, Store, Upgrade
 from steervote.core.match import Directory, Matched
 from steervote.core.receipt import is_proven
 from steervote.core.records import Disposition
+from steervote.core.strength import Strength
 from steervote.core.vote import Vote
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class CollectReport:
     votes: int
     needs_review: int
     ignored: int
+    not_read: tuple[str, ...] = ()  # entries passed over: "new/NAME: a symbolic link, ..."
 
 
 def collect(
@@ -73,7 +75,8 @@ def collect(
     rescan: read the source from the start (after [tally] max_message_bytes was raised);
     messages recorded already are skipped, those recorded as too large are read again.
     authserv_ids: the receiving servers' Authentication-Results authserv-ids ([tally]
-    trusted_authserv_ids; none: the topmost header only). received_by: host names whose
+    trusted_authserv_ids; none: the topmost header, read for a failure only; a pass
+    raises no match). received_by: host names whose
     Received: headers give a proven receipt time ([tally] trusted_received_by).
     The same bytes seen again with an earlier proven receipt time keep that time.
     """
@@ -85,7 +88,7 @@ def collect(
     batches = source.batches(after_uid=after, batch_size=batch_size, max_size=max_size)
     first = next(batches, None)
     if first is None:  # Nothing new: do not load the directory of every ballot.
-        return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0)
+        return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0, tuple(source.not_read()))
     directory = replace(
         store.directory(),
         authserv_ids=tuple(a.lower() for a in authserv_ids),
@@ -106,6 +109,7 @@ def collect(
             now(),
             superseded=decided.superseded,
             earlier=decided.earlier,
+            upgraded=decided.upgraded,
         )
         recorded += len(records)
         for r in records:
@@ -113,7 +117,17 @@ def collect(
             review += r.disposition is Disposition.NEEDS_REVIEW
             ignored += r.disposition is Disposition.IGNORED
         progress(len(batch))
-    return CollectReport(source.key, rescanned, read, recorded, already, votes, review, ignored)
+    return CollectReport(
+        source.key,
+        rescanned,
+        read,
+        recorded,
+        already,
+        votes,
+        review,
+        ignored,
+        tuple(source.not_read()),
+    )
 
 
 # --- analysis, here or on every core -------------------------------------------------
@@ -222,6 +236,7 @@ class _Decided:
     skipped: int  # recorded before: the same bytes elsewhere, or (rescan) this very UID
     superseded: list[str]  # keys of records of messages too large then, read in full now
     earlier: list[EarlierTime]  # recorded bytes seen again with a proven receipt time
+    upgraded: list[Upgrade]  # recorded messages a later copy of which matched more strongly
 
 
 def _decide_batch(
@@ -241,9 +256,15 @@ def _decide_batch(
     )
     recorded = store.recorded_uids(mailbox, uidvalidity, (f.uid for f in batch)) if rescan else ()
     authors = store.authors(a.in_reply_to for a in analyses if a.in_reply_to)
+    token_voters = store.token_voters(
+        (a.tie.motion_id, a.tie.member_id)
+        for a in analyses
+        if isinstance(a.tie, Matched) and a.tie.failed_auth
+    )
     out: list[NewMessage] = []
     superseded: list[str] = []
     earlier: list[EarlierTime] = []
+    upgraded: list[Upgrade] = []
     skipped = 0
     for fetched, a in zip(batch, analyses, strict=True):
         # Read in full now, where only its headers could be read before (too large).
@@ -266,16 +287,45 @@ def _decide_batch(
             superseded.append(was_oversize)
             same_id = [e for e in same_id if e.sha256 != was_oversize]
             del seen_hashes[was_oversize]
-        record = _decide(fetched, a, now, same_id, where is not None, authors)
+        record, upgrade = _decide(
+            fetched, a, now, same_id, where is not None, authors, token_voters
+        )
         out.append(record)
         if a.message_id and record.member_id and record.motion_id:
             authors.setdefault(a.message_id, (record.motion_id, record.member_id))
         seen_hashes.setdefault(a.sha256, set()).add((mailbox, uidvalidity))
+        if upgrade is not None:
+            upgraded.append(upgrade)
+            _note_upgrade(seen_ids.get(a.message_id, []), upgrade)
         if a.message_id and record.member_id and record.disposition is not Disposition.IGNORED:
             seen_ids.setdefault(a.message_id, []).append(
-                SeenMessage(a.sender, a.subject, record.own_text, a.sha256)
+                SeenMessage(
+                    a.sender,
+                    a.subject,
+                    record.own_text,
+                    a.sha256,
+                    record.motion_id or "",
+                    record.member_id,
+                    record.strength,
+                    record.disposition.value,
+                    record.vote.value if record.vote else None,
+                )
             )
-    return _Decided(out, skipped, superseded, earlier)
+        by_token = Strength.of(record.strength).rank >= Strength.TOKEN.rank
+        if record.disposition is Disposition.VOTE and record.motion_id and by_token:
+            token_voters.add((record.motion_id, record.member_id or ""))
+    return _Decided(out, skipped, superseded, earlier, upgraded)
+
+
+def _note_upgrade(seen: list[SeenMessage], upgrade: Upgrade) -> None:
+    """Within a batch, the upgraded record is as strong as its new match."""
+    for i, e in enumerate(seen):
+        if (e.sha256, e.motion_id, e.member_id) == (
+            upgrade.sha256,
+            upgrade.motion_id,
+            upgrade.member_id,
+        ):
+            seen[i] = replace(e, strength=upgrade.strength)
 
 
 def _receipt(f: Fetched, a: Analysis, now: datetime) -> tuple[datetime, str]:
@@ -352,44 +402,96 @@ def _decide(
     same_id: list[SeenMessage],
     same_bytes: bool,
     authors: dict[str, tuple[str, str]],
-) -> NewMessage:
+    token_voters: set[tuple[str, str]],
+) -> tuple[NewMessage, Upgrade | None]:
+    """The record of one message, and the upgrade of an earlier copy's match, if any."""
     from steervote.core.inbound import OWN_TEXT_LIMIT
     from steervote.core.reply import Kind
 
     ignored = Disposition.IGNORED
     if a.tie is None:
-        return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read")
+        return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read"), None
     if same_bytes:
-        return _record(f, a, now, ignored, "duplicate: same bytes as an earlier message")
+        return _record(f, a, now, ignored, "duplicate: same bytes as an earlier message"), None
     if a.problem:
         # Not read (too large, or unreadable): a person must look, if it is a member's.
         if isinstance(a.tie, Matched):
             why = a.problem + (f"; {a.tie.review}" if a.tie.review else "")
-            return _record(f, a, now, Disposition.NEEDS_REVIEW, why)
-        return _record(f, a, now, ignored, f"{a.problem}; {a.tie.reason}")
+            return _record(f, a, now, Disposition.NEEDS_REVIEW, why), None
+        return _record(f, a, now, ignored, f"{a.problem}; {a.tie.reason}"), None
     if not isinstance(a.tie, Matched):
-        return _record(f, a, now, ignored, a.tie.reason)
+        return _record(f, a, now, ignored, a.tie.reason), None
+    tie = a.tie
     reading = a.reading
     assert reading is not None
     if reading.kind is Kind.NOT_A_VOTE:
-        return _record(f, a, now, ignored, reading.reason)
-    # The same message delivered again (other transport headers, same words). The subject
-    # is part of the words: a vote may be written there alone.
-    words = (a.sender, a.subject, reading.own_text[:OWN_TEXT_LIMIT])
-    if any((e.sender, e.subject, e.own_text) == words for e in same_id):
-        return _record(f, a, now, ignored, "duplicate: same Message-ID, sender and text")
-    review = a.tie.review
+        return _record(f, a, now, ignored, reading.reason), None
+    if tie.failed_auth and (tie.motion_id, tie.member_id) in token_voters:
+        # Anyone can forge mail that fails authentication: it must not hold up a vote the
+        # member sent with their own token (a person still sees it, listed as ignored).
+        why = f"failed authentication; the standing vote is stronger ({tie.failed_auth})"
+        return _record(f, a, now, ignored, why), None
+    # The same message delivered again (a list's copy, other transport headers): the same
+    # member's own words. The subject is part of the words (a vote may be written there
+    # alone), but a list may add its tag to it; the From is not (a list may rewrite it).
+    own = reading.own_text[:OWN_TEXT_LIMIT]
+    copies = [e for e in same_id if _same_words(e, tie, a.subject, own)]
+    if copies:
+        best = max(copies, key=lambda e: Strength.of(e.strength).rank)
+        if Strength.of(best.strength).rank >= tie.strength.rank:
+            why = "duplicate: same Message-ID, member and words"
+            return _record(f, a, now, ignored, why), None
+    same_id = [e for e in same_id if e not in copies]
+    review = tie.review
     if same_id and review is None:
         # A forged Message-ID must not be able to suppress a real vote: keep it, ask.
         review = "Message-ID reused with different content: forged or re-sent?"
-    conflict = _answers_another(a, a.tie, authors)
+    conflict = _answers_another(a, tie, authors)
     if conflict is not None:
         review = conflict if review is None else f"{review}; {conflict}"
     # A receipt time that is not proven is judged by the tally (core.receipt), which
     # also sees a better time should the same bytes turn up again.
     if review is not None:
         said = f"; reads as {reading.vote.value.upper()}" if reading.vote else ""
-        return _record(f, a, now, Disposition.NEEDS_REVIEW, review + said)
-    if reading.kind is Kind.VOTE:
-        return _record(f, a, now, Disposition.VOTE, reading.reason, vote=reading.vote)
-    return _record(f, a, now, Disposition.NEEDS_REVIEW, reading.reason)
+        record = _record(f, a, now, Disposition.NEEDS_REVIEW, review + said)
+    elif reading.kind is Kind.VOTE:
+        record = _record(f, a, now, Disposition.VOTE, reading.reason, vote=reading.vote)
+    else:
+        record = _record(f, a, now, Disposition.NEEDS_REVIEW, reading.reason)
+    if copies:
+        return _upgraded(f, a, now, record, best)
+    return record, None
+
+
+def _same_words(e: SeenMessage, tie: Matched, subject: str, own_text: str) -> bool:
+    """Whether a recorded message is this member's same words: a copy of this message."""
+    if (e.motion_id, e.member_id) != (tie.motion_id, tie.member_id) or e.own_text != own_text:
+        return False
+    return (
+        e.subject == subject
+        or (bool(e.subject) and e.subject in subject)
+        or (bool(subject) and subject in e.subject)
+    )
+
+
+def _upgraded(
+    f: Fetched, a: Analysis, now: datetime, record: NewMessage, copy: SeenMessage
+) -> tuple[NewMessage, Upgrade | None]:
+    """A stronger copy of a recorded message: its match is the recorded one's now.
+
+    When it reads the same (same disposition and vote), the recorded message takes its
+    match and this copy is ignored as a duplicate; otherwise this copy is recorded as a
+    reply of its own, which the tally weighs against the earlier one.
+    """
+    same = (record.disposition.value, record.vote.value if record.vote else None) == (
+        copy.disposition,
+        copy.vote,
+    )
+    if not same:
+        return record, None
+    upgrade = Upgrade(copy.sha256, copy.motion_id, copy.member_id, record.strength, record.how)
+    why = (
+        "duplicate: same Message-ID, member and words; the earlier copy is now matched "
+        f"as {record.strength} ({record.how})"
+    )
+    return _record(f, a, now, Disposition.IGNORED, why), upgrade

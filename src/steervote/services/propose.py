@@ -3,6 +3,14 @@
 Idempotent and resumable: each ballot's status is committed as soon as it is
 known, so a re-run sends only what was not sent; a motion whose text, papers,
 electorate, rule or deadline changed after any ballot went out is refused.
+
+A member never gets a ballot twice because of us. Each ballot is recorded as `sending`
+before it is handed to the server; a ballot a run finds still `sending` was handed over
+by a run that stopped before hearing the server's answer, so it may have been delivered:
+like a connection lost after DATA, it is recorded as sent with its delivery unconfirmed,
+never sent again unless the secretary asks for it by name (`resend`). This holds only
+while one run at a time proposes a motion: plan and propose are called under
+Store.propose_lock.
 """
 
 from __future__ import annotations
@@ -67,9 +75,15 @@ class Plan:
     fingerprint: str
     attachments: tuple[Attachment, ...]
     recorded: bool  # the motion is already in the store
-    to_send: tuple[BallotRecord, ...]  # ballots and copies not yet sent
+    to_send: tuple[BallotRecord, ...]  # ballots and copies not yet sent (and those resent)
     already_sent: int
     digest: str
+    # Left `sending` by a run that stopped: delivery unconfirmed, never sent again.
+    interrupted: tuple[BallotRecord, ...] = ()
+    # Recorded earlier as sent with their delivery unconfirmed (and not resent now).
+    unconfirmed: tuple[BallotRecord, ...] = ()
+    # The digest of the recorded motion this plan replaces (None: there is none).
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +95,24 @@ class ProposeResult:
     sent_now: int
     failed_now: int
     error: str | None  # the transport gave up part-way (ballots left pending)
-    # Sent, but the connection broke before the server confirmed it: recorded as sent (so
-    # never sent twice) with a detail saying so; someone should check the server's log.
+    # Handed over, but the server's answer never came (the connection broke, or the run
+    # sending it stopped): recorded as sent (so never sent twice) with a detail saying so;
+    # someone should check the server's log.
     unconfirmed_now: int = 0
+
+
+UNCONFIRMED = "delivery unconfirmed"
+INTERRUPTED = (
+    f"{UNCONFIRMED}: the propose sending it stopped after handing it to the server, "
+    "before the server confirmed it"
+)
+
+
+def unconfirmed(ballot: BallotRecord) -> bool:
+    """Whether a ballot was handed to the server without the server confirming it."""
+    return ballot.status is BallotStatus.SENDING or (
+        ballot.status is BallotStatus.SENT and ballot.detail.startswith(UNCONFIRMED)
+    )
 
 
 def read_attachments(
@@ -174,11 +203,14 @@ def plan(
     *,
     now: datetime,
     attachments: tuple[Attachment, ...] | None = None,
+    resend: Sequence[str] = (),
 ) -> Plan:
     """Check the motion against what was recorded; say what a run would send. Writes nothing.
 
     With no store (a dry run before any database exists) the motion is treated as new.
-    `attachments` are the motion's papers if already read (read_attachments).
+    `attachments` are the motion's papers if already read (read_attachments). `resend`
+    names members (id or address; an observer by address) whose ballot was handed over
+    unconfirmed, to be sent again: InvalidInput for any other.
     """
     if attachments is None:
         attachments = read_attachments(motion)
@@ -191,14 +223,31 @@ def plan(
     fp = fingerprint(motion, attachments)
     if recorded is None or recorded.digest != digest:
         ballots = store.ballots(motion.id) if store is not None and recorded else []
-        sent = [b for b in ballots if b.status is BallotStatus.SENT]
+        went_out = (BallotStatus.SENT, BallotStatus.SENDING)
+        sent = [b for b in ballots if b.status in went_out]
         if recorded is not None and sent:
             raise MotionChanged(_changed(motion, recorded, len(sent)))
+        if resend:
+            raise InvalidInput(
+                f"--resend: no ballot of motion {motion.id} was sent yet; propose sends them all"
+            )
         fresh = tuple(_new_ballots(motion, addressing))
-        return Plan(motion, fp, attachments, False, fresh, 0, digest)
+        return Plan(
+            motion,
+            fp,
+            attachments,
+            False,
+            fresh,
+            0,
+            digest,
+            replaces=recorded.digest if recorded else None,
+        )
     assert store is not None
     ballots = store.ballots(motion.id)
-    todo = tuple(b for b in ballots if b.status is not BallotStatus.SENT)
+    again = _resent(motion.id, ballots, resend)
+    todo = tuple(
+        b for b in ballots if b.status in (BallotStatus.PENDING, BallotStatus.FAILED) or b in again
+    )
     if todo and recorded.motion.closes <= now:
         # A relative deadline keeps the first run's date, which may have passed since:
         # a ballot sent now would ask for a vote that can no longer count.
@@ -216,7 +265,38 @@ def plan(
         todo,
         len(ballots) - len(todo),
         digest,
+        interrupted=tuple(
+            b for b in ballots if b.status is BallotStatus.SENDING and b not in again
+        ),
+        unconfirmed=tuple(
+            b
+            for b in ballots
+            if b.status is BallotStatus.SENT and unconfirmed(b) and b not in again
+        ),
+        replaces=recorded.digest,
     )
+
+
+def _resent(
+    motion_id: str, ballots: Sequence[BallotRecord], names: Sequence[str]
+) -> set[BallotRecord]:
+    """The ballots named to be sent again; InvalidInput for a name that is not one of them."""
+    by_name: dict[str, BallotRecord] = {}
+    for b in ballots:
+        by_name[b.recipient.lower()] = by_name[b.address.lower()] = b
+    out = set()
+    for name in names:
+        found = by_name.get(name.strip().lower())
+        if found is None:
+            raise InvalidInput(f"--resend {name}: motion {motion_id} has no ballot for {name!r}")
+        if found.status is BallotStatus.SENT and not unconfirmed(found):
+            raise InvalidInput(
+                f"--resend {name}: the ballot of {found.name} <{found.address}> was delivered "
+                "(the server confirmed it); --resend sends again only a ballot whose delivery "
+                "is unconfirmed"
+            )
+        out.add(found)
+    return out
 
 
 def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
@@ -288,7 +368,12 @@ def propose(
     now: Callable[[], datetime],
     progress: Callable[[BallotRecord], None] = lambda b: None,
 ) -> ProposeResult:
-    """Record the motion if new, then send every unsent ballot, recording each result."""
+    """Record the motion if new, then send every unsent ballot, recording each result.
+
+    Call it, and plan before it, under store.propose_lock(motion id). Ballots the plan found
+    `sending` (their run stopped) are recorded as sent, delivery unconfirmed, and counted
+    in unconfirmed_now with those whose connection broke after DATA in this run.
+    """
     motion = the_plan.motion
     members = {m.id: m for m in motion.committee.members}
     observers = {o.email.lower(): o for o in motion.committee.observers}
@@ -304,9 +389,14 @@ def propose(
             digest=the_plan.digest,
             ballots=the_plan.to_send,
             now=now(),
+            replaces=the_plan.replaces,
         )
+    interrupted = [b.recipient for b in the_plan.interrupted]
+    unsure = (
+        len(store.settle_unconfirmed(motion.id, interrupted, INTERRUPTED)) if interrupted else 0
+    )
     envelope_from = parseaddr(addressing.sender)[1]
-    sent = failed = unconfirmed = 0
+    sent = failed = 0
     error = None
     with store.ballot_marker(motion.id) as mark:
         for b in the_plan.to_send:
@@ -316,25 +406,29 @@ def propose(
                 msg = press.ballot(members[b.recipient], b.token)
             else:
                 msg = press.copy(observers[b.recipient], b.message_id)
+            # Committed before the server can have it: a run killed from here on leaves it
+            # `sending`, which the next run reports as unconfirmed instead of sending again.
+            mark(b.recipient, BallotStatus.SENDING, b.detail, now())
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[b.address])
             except MailServerError as e:
+                # Raised only when the server cannot have taken it: as it was before.
+                mark(b.recipient, b.status, b.detail, b.sent_at)
                 error = str(e)
                 break
             if result.ok:
-                mark(b.recipient, BallotStatus.SENT, "", now())
+                again = "resent after an unconfirmed delivery" if unconfirmed(b) else ""
+                mark(b.recipient, BallotStatus.SENT, again, now())
                 sent += 1
             elif result.delivery_unknown:
                 # The server may have taken it: a re-run must not send it again, since a member
                 # must never get two ballots. Recorded as sent, with why it is in doubt.
-                detail = f"delivery unconfirmed: {result.reason}"
+                detail = f"{UNCONFIRMED}: {result.reason}"
                 mark(b.recipient, BallotStatus.SENT, detail, now())
-                unconfirmed += 1
+                unsure += 1
             else:
                 detail = " ".join(x for x in (str(result.code or ""), result.reason) if x)
-                mark(b.recipient, BallotStatus.FAILED, detail, now())
+                mark(b.recipient, BallotStatus.FAILED, detail, None)
                 failed += 1
             progress(b)
-    return ProposeResult(
-        the_plan, tuple(store.ballots(motion.id)), sent, failed, error, unconfirmed
-    )
+    return ProposeResult(the_plan, tuple(store.ballots(motion.id)), sent, failed, error, unsure)
