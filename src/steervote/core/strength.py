@@ -93,13 +93,10 @@ def authentication(msg: Message, sender: str, authserv_ids: tuple[str, ...] = ()
     Without authserv_ids the topmost header (the receiving server prepends its own) is
     read only for a failure, which is always worth a person's look; its pass is UNKNOWN.
     """
-    headers = [
-        _uncommented(str(v)[:_HEADER_LIMIT]) for v in (msg.get_all("Authentication-Results") or [])
-    ]
-    if authserv_ids:
-        trusted = [h for h in headers[:_HEADERS_READ] if _authserv_id(h) in authserv_ids]
-    else:
-        trusted = headers[:1]
+    found = (msg.get_all("Authentication-Results") or [])[: _HEADERS_READ if authserv_ids else 1]
+    headers = [_uncommented(str(v)[:_HEADER_LIMIT]) for v in found]
+    # Without trusted ids, the topmost header (the receiving server's own) alone.
+    trusted = [h for h in headers if _authserv_id(h) in authserv_ids] if authserv_ids else headers
     if not trusted:
         return Authentication(Verdict.ABSENT)
     domain = sender.rpartition("@")[2]
@@ -133,6 +130,8 @@ def _uncommented(header: str) -> str:
     A quoted string (a `reason="..."`) becomes `""`, so nothing inside it is read as a
     result or a separator. An unclosed comment or string runs to the end.
     """
+    if "(" not in header and '"' not in header:
+        return header  # nothing to remove: the common header, read without a walk
     out: list[str] = []
     depth = 0
     quoted = False
