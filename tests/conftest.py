@@ -7,12 +7,14 @@ green when it ran against real Dovecot, SMTP and PostgreSQL.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from propose_kit import Run
 from servers import (
     Certificate,
     DovecotServer,
@@ -23,6 +25,7 @@ from servers import (
     start_postgres,
     start_smtp,
 )
+from steervote.cli import main
 
 # No per-example deadline: a busy machine must not turn a slow example into a failure.
 # pytest on its own explores new examples on every run (that is how bugs are found);
@@ -95,3 +98,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/steervote.db"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `steervote ARGS` in this process through main(), as the console script does."""
+
+    def run(*args: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["steervote", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out, err = capsys.readouterr()
+        code = exited.value.code
+        return Run(code if isinstance(code, int) else 1, out, err)
+
+    return run

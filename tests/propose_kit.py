@@ -240,3 +240,10 @@ class Steervote:
 
 
 _runs = count(1)
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str

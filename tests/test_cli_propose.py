@@ -9,7 +9,6 @@ import io
 import mailbox
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,30 +29,7 @@ from propose_kit import (
 )
 from servers import PASSWORD, Certificate, SmtpServer
 from steervote.adapters.store import Store
-from steervote.cli import main
 from steervote.core.records import BallotStatus
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run `steervote ARGS` in this process through main(), as the console script does."""
-
-    def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["steervote", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out, err = capsys.readouterr()
-        code = exited.value.code
-        return Run(code if isinstance(code, int) else 1, out, err)
-
-    return run
 
 
 @pytest.fixture

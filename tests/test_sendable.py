@@ -8,42 +8,17 @@ outbox, no message on the (real) SMTP server.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from propose_kit import EVERYONE, copy_example, edit, parse, received, toml_config
 from servers import SmtpServer, start_smtp
-from steervote.cli import main
 
 COMMITTEE = Path("motions/committees/steering-group.yaml")
 MOTION = "motions/new-constitution.yaml"
 FIRST_PAPER = "  - papers/momentum-constitution.pdf"
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run `steervote ARGS` in this process through main(), as the console script does."""
-
-    def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["steervote", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out, err = capsys.readouterr()
-        code = exited.value.code
-        return Run(code if isinstance(code, int) else 1, out, err)
-
-    return run
 
 
 @pytest.fixture
