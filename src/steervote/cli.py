@@ -19,6 +19,7 @@ import typer
 
 from steervote import __version__
 from steervote.errors import ExitCode, InvalidInput, SteervoteError
+from steervote.terminal import untrusted
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -572,7 +573,12 @@ def demo(
 
 
 def _fail(e: SteervoteError) -> NoReturn:
-    _consoles.err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+    # Error text quotes files a user did not type (field names, paths, config keys): shown
+    # escaped, never as markup or emoji codes (":x:").
+    message = "\n".join(untrusted(line, 2000) for line in str(e).splitlines())
+    _consoles.err.print(
+        f"error: {message}", markup=False, highlight=False, emoji=False, soft_wrap=True
+    )
     raise SystemExit(int(e.exit_code))
 
 

@@ -54,8 +54,16 @@ class MaildirOutbox:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).absolute()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._maildir = mailbox.Maildir(self.path, create=True)
+        self._opened: mailbox.Maildir | None = None
+
+    @property
+    def _maildir(self) -> mailbox.Maildir:
+        # Created at the first message, not before: a run refused for bad input leaves no
+        # outbox behind (exit 2 means nothing was written).
+        if self._opened is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._opened = mailbox.Maildir(self.path, create=True)
+        return self._opened
 
     def __enter__(self) -> MaildirOutbox:
         return self

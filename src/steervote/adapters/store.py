@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import time
@@ -409,14 +410,20 @@ def _stale(holder: LockHolder) -> bool:
     return holder.host == socket.gethostname() and _process_gone(holder.pid)
 
 
+_SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+
+
 def redact_url(url: str) -> str:
     """The database URL with any password replaced, for messages."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except Exception:  # a URL we cannot parse is reported without its contents
         return "<unparseable database url>"
+    # libpq takes a password in the query string too (?password=...): hidden as well.
+    query = {k: ("***" if _SECRET_PARAMETER.search(k) else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
 
 
 def store_exists(url: str) -> bool:

@@ -118,20 +118,26 @@ def normalize_address(address: str) -> str:
     address = address.strip()
     if address.isascii() and "xn--" not in address.lower():
         return address.lower().rstrip(".")
-    local, at, domain = unicodedata.normalize("NFC", address).rpartition("@")
+    # NFKC: a full-width "ｂob" is the same letters as "bob" to a person and to IDNA.
+    local, at, domain = unicodedata.normalize("NFKC", address).rpartition("@")
     if not at:
-        return unicodedata.normalize("NFC", address).lower()
+        return unicodedata.normalize("NFKC", address).lower()
     return f"{local.lower()}@{normalize_domain(domain)}"
 
 
 def normalize_domain(domain: str) -> str:
     """A domain name in U-label form, lower case, NFC, without a final dot."""
     labels = []
-    for label in domain.translate(_FULL_STOPS).lower().rstrip(".").split("."):
+    folded = unicodedata.normalize("NFKC", domain).translate(_FULL_STOPS).lower().rstrip(".")
+    for label in folded.split("."):
         if label.startswith("xn--"):
             # Not a valid A-label: compared as written.
             with contextlib.suppress(UnicodeError, ValueError):
                 label = label[4:].encode("ascii").decode("punycode").lower()
+        # The mapping the ballot's envelope gets (the stdlib's IDNA 2003 nameprep: "straße"
+        # is sent as "strasse"): two spellings that reach one mailbox compare equal.
+        with contextlib.suppress(UnicodeError, ValueError):
+            label = label.encode("idna").decode("idna")
         labels.append(label)
     return unicodedata.normalize("NFC", ".".join(labels))
 

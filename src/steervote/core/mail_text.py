@@ -10,6 +10,7 @@ holds none of them, and a body holds no control character but tab and newline.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # A name goes into To and From unfolded, RFC 2047-encoded: 100 characters (at most 400
@@ -21,6 +22,8 @@ ID_LIMIT = 64
 # line and paragraph separators.
 _NOT_IN_HEADER = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BODY_CONTROLS_ALLOWED = frozenset("\t\n")
+# An RFC 2047 encoded word, as the stdlib's header parser recognises one (any charset).
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 
 
 _CONTROL_NAMES = {
@@ -43,10 +46,22 @@ def _describe(ch: str) -> str:
 
 
 def header_problem(text: str) -> str | None:
-    """Why the text cannot be one header value (a title, a name, an address), or None.
+    """Why text from a file cannot become one header value (a title, a name, an address), or
+    None: an RFC 2047 encoded word in it (the mail library would decode it, a CR LF inside
+    included), or what `line_problem` refuses."""
+    if _ENCODED_WORD.search(text) is not None:
+        # The mail library decodes "=?utf-8?q?...?=" written in a header value, so a CR LF
+        # encoded in one becomes a real line break there: a header of the writer's choice.
+        return "must not hold an RFC 2047 encoded word (=?charset?q?...?=): write the text itself"
+    return line_problem(text)
+
+
+def line_problem(text: str) -> str | None:
+    """Why the text cannot stand on one header line, or None.
 
     Refused: every character `str.splitlines()` splits on, every control character
-    (NUL and tab included) and lone surrogates.
+    (NUL and tab included) and lone surrogates. (Composed headers, whose encoded words
+    steervote wrote itself, are checked with this alone.)
     """
     if text.isascii() and text.isprintable():
         return None  # The common case, in one step.

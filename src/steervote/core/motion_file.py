@@ -22,7 +22,7 @@ from steervote.core.committee_file import (
 )
 from steervote.core.deadline import parse_closes
 from steervote.core.fields import Fields, did_you_mean, invalid, show
-from steervote.core.mail_text import ID_LIMIT
+from steervote.core.mail_text import ID_LIMIT, header_problem
 from steervote.core.motion import CastingVote, Committee, Motion, Threshold
 from steervote.core.slug import is_slug, slugify
 from steervote.core.yaml_lines import read_yaml
@@ -236,6 +236,13 @@ def _attachments(fields: Fields, max_bytes: int) -> tuple[Path, ...]:
             raise fail(f"is a folder, not a file (looked for {path})")
         if not stat.S_ISREG(info.st_mode):
             raise fail("is not a regular file (a device, pipe or socket)")
+        if info.st_nlink > 1:
+            # A hard link may be a file from anywhere (/etc/passwd); its other names cannot
+            # be seen from here. A copy is what a motion's paper should be.
+            raise fail("is a hard link to a file with other names: copy the file in instead")
+        problem = header_problem(resolved.name)
+        if problem is not None:  # the file's name goes into the part's headers
+            raise fail(f"its file name {problem}")
         total += info.st_size
         if info.st_size > max_bytes or total > max_bytes:
             what = (

@@ -19,7 +19,7 @@ from steervote.core.ballot import (
     mailbox_header,
     reply_address,
 )
-from steervote.core.mail_text import header_problem
+from steervote.core.mail_text import line_problem
 from steervote.core.motion import Member, Motion, Observer
 
 
@@ -130,7 +130,7 @@ def _header_value(value: str) -> bytes:
     Values are validated before anything is composed (steervote.core.mail_text); this is
     the last guard, never meant to fire.
     """
-    problem = header_problem(value)
+    problem = line_problem(value)
     if problem is not None:
         raise ValueError(f"header value {value!r} {problem}")
     return value.encode("utf-8")
