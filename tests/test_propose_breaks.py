@@ -93,3 +93,22 @@ def test_error_messages_escape_what_files_hold(cli, example: Path) -> None:
     assert run.code == 2
     for ch in "\x1b\x07\u202e":
         assert ch not in run.err, run.err
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        (b"[ballot]\nmax_attachment_bytes = 9223372036854775807\n", "max_attachment_bytes"),
+        (b'[ballot]\nfrom = "caf\xe9 <a@b.example>"\n', "not UTF-8"),
+        ('[smtp]\nhost = "smtp\u202e.example"\n'.encode(), "host: not a host name"),
+    ],
+)
+def test_a_broken_config_is_one_line_and_exit_2(
+    cli, example: Path, isolated: Path, config: bytes, says: str
+) -> None:
+    Path("steervote.toml").write_bytes(config)
+    for command in (("validate", MOTION), ("propose", MOTION, "--yes")):
+        run = cli(*command)
+        assert run.code == 2, (command, run.err)
+        assert says in run.err and "Traceback" not in run.err, run.err
+    nothing_written(isolated)

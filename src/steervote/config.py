@@ -113,6 +113,10 @@ def load_settings(
             raise ConfigInvalid(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigInvalid(f"{path}: not valid TOML: {e}") from None
+        except UnicodeDecodeError:
+            raise ConfigInvalid(f"{path}: not UTF-8 text (save the file as UTF-8)") from None
+        except OSError as e:  # a folder, a file that cannot be read
+            raise ConfigInvalid(f"{path}: cannot be read: {e.strerror or e}") from None
     where = str(path) if path else "defaults"
     _check_keys(data, where)
     base = (path.parent if path else cwd).resolve()
@@ -144,11 +148,16 @@ def load_settings(
     return Settings(base, path, url, bs, smtp, imap, limit, authserv_ids, received_by)
 
 
+# No mail server takes a message of more than a few hundred megabytes.
+_MAX_LIMIT = 1_000_000_000
+
+
 def _attachment_limit(ballot: dict[str, Any], where: str) -> int:
     limit = ballot.get("max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= _MAX_LIMIT:
         raise ConfigInvalid(
-            f"{where}: [ballot] max_attachment_bytes: must be a whole number of bytes >= 0"
+            f"{where}: [ballot] max_attachment_bytes: must be a whole number of bytes "
+            f"from 0 to {_MAX_LIMIT}"
         )
     return limit
 
@@ -201,6 +210,10 @@ def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | 
     host = _str(body, "host", where, section)
     if not host:
         raise ConfigInvalid(f"{where}: [{section}] host: required")
+    try:
+        host.encode("idna")  # what connecting will do; a control or bidi mark cannot pass
+    except UnicodeError:
+        raise ConfigInvalid(f"{where}: [{section}] host: not a host name") from None
     security = _str(body, "security", where, section) or "starttls"
     if security not in SECURITY:
         raise ConfigInvalid(
