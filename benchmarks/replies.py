@@ -1,4 +1,4 @@
-"""Realistic replies to real ballots, as the mail clients of /work/shared/corpus write them.
+"""Realistic replies to real ballots, as the mail clients of ../shared/corpus write them.
 
 Each vote is a multipart/alternative text + HTML message quoting the ballot, in the
 structure of Gmail, Outlook, Apple Mail or Thunderbird, with the attribution lines and

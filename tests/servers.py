@@ -2,7 +2,7 @@
 
 Each server runs on a free loopback port in its own fresh temporary directory, and a server
 that fails to start raises ServerStartError with the tail of its log. Hard-won facts behind
-the details are in /work/shared/design/TEST-SERVERS.md.
+the details are in ../shared/design/TEST-SERVERS.md.
 """
 
 from __future__ import annotations
