@@ -20,7 +20,7 @@ from steervote.core.reading.languages.lexicon import normalize as normalized
 from steervote.core.reading.machine import automated_reason, machine_reason
 from steervote.core.reading.quotes import quote
 from steervote.core.reading.quotes.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
-from steervote.core.reading.vote.account import account
+from steervote.core.reading.vote.account import CLAUSE_BREAK, account
 from steervote.core.reading.vote.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.vote import Vote
 
@@ -188,8 +188,7 @@ def _known(ballot_text: str | None) -> KnownText:
 
 
 # "my vote ... is AGAINST" written into an out-of-office: a statement about voting.
-_VOTING = re.compile(r"\b(?:vote|voting|voted|abstain\w*|stimme|voto|stem|vote)\b", re.IGNORECASE)
-_CLAUSE = re.compile(r"[,;:]|\s[-–—]+\s")
+_VOTING = re.compile(r"\b(?:vote|voting|voted|abstain\w*|stimme|voto|stem)\b", re.IGNORECASE)
 # Delivery and read reports and calendar responses carry the ballot itself, never a vote;
 # list mail (digests, list notices) carries other people's words.
 _REPORTS = (
@@ -205,7 +204,7 @@ _REPORTS = (
 def _written_vote(text: str, ballot_text: str | None) -> str:
     """A line of machine-looking mail, outside what it quotes, that states a vote ("" if none)."""
     for line in quote.unquoted_lines(text, known=_known(ballot_text)):
-        clauses = [normalized(c) for t in sentences(line) for c in _CLAUSE.split(t)]
+        clauses = [normalized(c) for t in sentences(line) for c in CLAUSE_BREAK.split(t)]
         # A bare yes or no in machine text answers its own question ("Yes, I'm a human").
         stated = _VOTING.search(line) is not None and classify(line).vote is not None
         if stated or any(c in vote_phrases() and c not in _answers() for c in clauses):

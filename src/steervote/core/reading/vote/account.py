@@ -34,7 +34,7 @@ CLASSIFIED = frozenset({"en", "de", "fr", "es", "nl", "it", "pt"})
 # "No. 4 Harbour Street", "VAT No. GB 123": the abbreviation of "number", not a negation.
 _NUMBER = re.compile(r" (?:no|nr|n°|nº) ?(?=(?:[a-z]{1,3} ?)?\d)")
 # A clause is a sentence, or the part of it between these marks.
-_CLAUSE_BREAK = re.compile(r"[,;:،，；：、]|\s[-–—]+\s|\s[-–—]+$|^[-–—]+\s")
+CLAUSE_BREAK = re.compile(r"[,;:،，；：、]|\s[-–—]+\s|\s[-–—]+$|^[-–—]+\s")
 # Signature and name lines: short, and holding no sentence of their own.
 _NAME_WORDS = 4
 _KINDS = (
@@ -113,7 +113,7 @@ def _account(own: str, verdict: Verdict, member: frozenset[str]) -> Account:
 def _analyse(text: str, names: frozenset[str], *, own: bool) -> _Sentence:
     """A sentence split into clauses; `own`: the older reader found something in the reply,
     so its seven languages' vote phrases are its to weigh."""
-    parts = [(normalize(p), p) for p in _CLAUSE_BREAK.split(text)]
+    parts = [(normalize(p), p) for p in CLAUSE_BREAK.split(text)]
     clauses = [c for c, _ in parts if c]
     if courtesy_only(normalize(text), names, capitalised(text)):
         polite = [True] * len(clauses)  # "Здравствуйте, Helen.": the name beside the greeting
