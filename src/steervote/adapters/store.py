@@ -318,9 +318,11 @@ def _aware(t: datetime) -> datetime:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching a new database to WAL takes its lock too, and a
+    # second run opening it at that moment must wait, not fail.
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -464,12 +466,19 @@ class Store:
             raise ConfigInvalid(f"database url {redact_url(url)}: {e}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            self._migrate()
-        except OperationalError as e:
-            raise StoreError(
-                f"cannot open database {redact_url(url)}: {e.orig or e}".splitlines()[0]
-            ) from None
+        for attempt in range(3):
+            try:
+                self._migrate()
+                break
+            except OperationalError as e:
+                # Another run may hold SQLite's write lock past the busy timeout on a loaded
+                # machine (its own migrations, its lock row): wait for it, then say so.
+                if "locked" in str(e.orig or e) and attempt < 2:
+                    time.sleep(1 + attempt)
+                    continue
+                raise StoreError(
+                    f"cannot open database {redact_url(url)}: {e.orig or e}".splitlines()[0]
+                ) from None
 
     def close(self) -> None:
         """Release every connection."""
