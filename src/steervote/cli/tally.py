@@ -1,0 +1,208 @@
+"""tally, review, rule and status: read replies, count, settle what needs a person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from steervote.cli import app, consoles, login, now, open_store, password, settings_of
+from steervote.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from steervote.adapters.source import MailSource
+    from steervote.adapters.store import Store
+    from steervote.config import Settings
+
+
+def _source(settings: Settings, spec: str | None) -> MailSource:
+    from steervote.adapters.local import MaildirSource, MboxSource
+
+    kind, _, path = (spec or "").partition(":")
+    try:
+        if spec is None and settings.imap is None:
+            settings.inbox.mkdir(parents=True, exist_ok=True)
+            for sub in ("cur", "new", "tmp"):
+                (settings.inbox / sub).mkdir(exist_ok=True)
+            return MaildirSource(settings.inbox)
+        if kind == "maildir" and path:
+            return MaildirSource(Path(path))
+        if kind == "mbox" and path:
+            return MboxSource(Path(path))
+    except FileNotFoundError as e:
+        raise InvalidInput(f"--source {spec}: {e}") from None
+    if spec in (None, "imap"):
+        if settings.imap is None:
+            raise InvalidInput("--source imap: no [imap] section in the config")
+        from steervote.adapters.imap import ImapSource
+
+        s = settings.imap
+        return ImapSource(
+            s.host,
+            s.port,
+            s.security,
+            s.username or "",
+            password(s) or "",
+            s.folder,
+        )
+    raise InvalidInput(f"--source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
+
+
+@app.command()
+def tally(
+    ctx: typer.Context,
+    motion_id: Annotated[
+        str | None, typer.Argument(help="Motion id (default: every recorded motion).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Where replies are: imap (the [imap] config), maildir:PATH or mbox:PATH. "
+            "Default: [imap] if configured, else mail/inbox/ beside the config."
+        ),
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Report from the store without reading mail.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the members table to this CSV file.")
+    ] = None,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="Read the source again from the start, e.g. after raising [tally] "
+            "max_message_bytes: messages too large before are read; nothing is counted twice.",
+        ),
+    ] = False,
+) -> None:
+    """Read new replies, match and classify them, and report each motion's result.
+
+    Never changes the mailbox; safe to re-run: only new mail is read (all of it with
+    --rescan).
+    """
+    from steervote import export
+    from steervote.services.review import all_reports, report
+
+    settings = settings_of(ctx)
+    store = open_store(settings)
+    if not offline:
+        _collect(settings, store, source, quiet=as_json, rescan=rescan)
+    reports = [report(store, motion_id, now=now())] if motion_id else all_reports(store, now=now())
+    if csv_file is not None and reports:
+        export.tally_csv(csv_file, reports[0].result)
+    if as_json:
+        objs = [export.tally_json(r.result, r.ignored) for r in reports]
+        export.print_json(objs[0] if motion_id else objs)
+        return
+    from steervote import render
+
+    if not reports:
+        consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+    for r in reports:
+        render.tally(consoles.out, r.result, r.ignored)
+
+
+def _collect(
+    settings: Settings, store: Store, spec: str | None, *, quiet: bool, rescan: bool
+) -> None:
+    from steervote.services.collect import collect
+
+    mail = _source(settings, spec)
+    try:
+        result = collect(
+            mail,
+            store,
+            now=now,
+            max_size=settings.max_message_bytes,
+            rescan=rescan,
+            authserv_ids=settings.trusted_authserv_ids,
+            received_by=settings.trusted_received_by,
+        )
+    finally:
+        mail.close()
+    if not quiet:
+        if result.rescanned:
+            rescan_note = " (UIDVALIDITY changed: full rescan)"
+        else:
+            rescan_note = " (--rescan: read from the start)" if rescan else ""
+        consoles.err.print(
+            f"Read {result.read} new message(s) from {result.mailbox}{rescan_note}: "
+            f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
+            + (f", {result.already_recorded} already recorded" if result.already_recorded else "")
+            + _not_read(result.not_read),
+            markup=False,
+            highlight=False,
+        )
+
+
+def _not_read(entries: Sequence[str]) -> str:
+    """ "; 2 entries not read (new/x: a symbolic link, not a message; ...)", or ""."""
+    if not entries:
+        return ""
+    from steervote import render
+
+    shown = "; ".join(render.untrusted(e) for e in entries[:5])
+    more = f"; and {len(entries) - 5} more" if len(entries) > 5 else ""
+    noun = "entry" if len(entries) == 1 else "entries"
+    return f"; {len(entries)} {noun} not read ({shown}{more})"
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.")],
+) -> None:
+    """List every reply awaiting review, with the member's own words."""
+    from steervote import render
+    from steervote.services.review import report
+
+    r = report(open_store(settings_of(ctx)), motion_id, now=now())
+    render.review(consoles.out, r.result, r.replies)
+
+
+@app.command()
+def rule(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.")],
+    member_id: Annotated[
+        str, typer.Argument(help="Member id, or 'casting' for the chair's casting vote.")
+    ],
+    vote: Annotated[str, typer.Argument(help="for, against, abstain, or none (count no vote).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who rules (default: the login name).")
+    ] = None,
+) -> None:
+    """Record the secretary's ruling on a member's vote; the tally uses it."""
+    from steervote import render
+    from steervote.core.vote import Vote
+    from steervote.services.review import rule as record
+
+    choices = {"for": Vote.FOR, "against": Vote.AGAINST, "abstain": Vote.ABSTAIN, "none": None}
+    if vote.lower() not in choices:
+        raise InvalidInput(f"VOTE: {vote!r} is not one of for, against, abstain, none")
+    r = record(
+        open_store(settings_of(ctx)),
+        motion_id,
+        member_id,
+        choices[vote.lower()],
+        reason=reason,
+        ruled_by=by or login(),
+        now=now(),
+    )
+    consoles.out.print(f"Ruling recorded for {member_id} on {motion_id}.", markup=False)
+    consoles.out.print(render.result_line(r.result), markup=False, highlight=False)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """A table of recorded motions with their counts and result (reads no mail)."""
+    from steervote import render
+    from steervote.services.review import all_reports
+
+    reports = all_reports(open_store(settings_of(ctx)), now=now())
+    render.status(consoles.out, [r.result for r in reports])
