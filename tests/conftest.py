@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from election import Election, make_election
 from propose_kit import Run
 from servers import (
     Certificate,
@@ -113,3 +114,28 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
         return Run(code if isinstance(code, int) else 1, out, err)
 
     return run
+
+
+@pytest.fixture
+def fresh_election(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    dovecot: DovecotServer,
+    imap_user: str,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Election:
+    """The example motion wired to the test servers (SMTP, Dovecot, each store), not yet
+    proposed."""
+    return make_election(
+        tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch
+    )
+
+
+@pytest.fixture
+def election(fresh_election: Election) -> Election:
+    """The example motion, proposed: every member's ballot is in `ballots`."""
+    fresh_election.propose()
+    assert len(fresh_election.ballots) == 12
+    return fresh_election

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from steervote.adapters.store import EarlierTime, NewMessage, Store
+from steervote.adapters.store import MIGRATIONS, EarlierTime, NewMessage, Store
 from steervote.core.records import Disposition
 from steervote.core.strength import Strength
 from steervote.core.vote import Vote
@@ -121,7 +121,7 @@ def test_a_store_made_before_strength_existed_is_upgraded(database_url: str) -> 
     upgraded = Store(database_url)
     with upgraded.engine.connect() as c:
         versions = sorted(v for (v,) in c.execute(text("SELECT version FROM schema_version")))
-    assert versions == [1, 2, 3]
+    assert versions == [v for v, _ in MIGRATIONS]
     by_id = {r.message_id: r for r in upgraded.received("budget")}
     assert by_id["<r1@x>"].strength is Strength.TOKEN  # authentication was never checked
     assert by_id["<r2@x>"].strength is Strength.SUBJECT

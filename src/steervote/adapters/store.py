@@ -13,6 +13,7 @@ import re
 import secrets
 import socket
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, bindparam, event, func, inspect, or_, text
+from sqlalchemy import (
+    Column,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    bindparam,
+    event,
+    func,
+    inspect,
+    or_,
+    text,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -44,6 +56,7 @@ from steervote.core.records import (
     Disposition,
     IgnoredMessage,
     Received,
+    RecordedMessage,
     Ruling,
 )
 from steervote.core.storable import storable
@@ -178,6 +191,16 @@ class ProposeLockRow(SQLModel, table=True):
     holder: str  # random, this holding's own: a run releases only its own lock
 
 
+class MessageRawRow(SQLModel, table=True):
+    """The raw bytes of a message tied to a motion, zlib-compressed, once per SHA-256
+    (migration 4): the evidence `show --raw` prints and `audit` writes out."""
+
+    __tablename__ = "message_raw"
+    sha256: str = Field(primary_key=True)
+    size: int  # bytes, uncompressed
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class RulingRow(SQLModel, table=True):
     __tablename__ = "ruling"
     id: int | None = Field(default=None, primary_key=True)
@@ -265,6 +288,7 @@ class NewMessage:
     strength: str = ""  # core.strength.Strength, for a message matched to a member
     dated: datetime | None = None  # its Date header, aware UTC
     also: tuple[tuple[str, str], ...] = ()  # further (motion, member) it is reviewed on
+    raw: bytes = b""  # its raw bytes, zlib-compressed, when they are to be kept (evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,9 +391,14 @@ def _migration_3(c: Connection) -> None:
     SQLModel.metadata.create_all(c, tables=[ProposeLockRow.__table__])  # type: ignore[attr-defined]
 
 
+def _migration_4(c: Connection) -> None:
+    """The raw bytes of every message tied to a motion, kept from now on (message_raw)."""
+    SQLModel.metadata.create_all(c, tables=[MessageRawRow.__table__])  # type: ignore[attr-defined]
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
-MIGRATIONS = ((1, _migration_1), (2, _migration_2), (3, _migration_3))
+MIGRATIONS = ((1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4))
 
 
 def _lock_key(*parts: str) -> int:
@@ -1026,6 +1055,7 @@ class Store:
                         for m in messages
                     ],
                 )
+                _keep_raw(s, messages)
                 tied = [m for m in messages if m.also]
                 if tied:
                     refs = dict(
@@ -1149,6 +1179,44 @@ class Store:
             ) in rows
         ]
 
+    def raw_message(self, sha256: str) -> bytes | None:
+        """The raw bytes of a message, as received, by its SHA-256 (hex); None when they
+        were not kept (a message tied to no motion, too large to read, or recorded before
+        migration 4)."""
+        r = MessageRawRow.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as connection:
+            data = connection.execute(sa_select(r.c.data).where(r.c.sha256 == sha256)).scalar()
+        return zlib.decompress(data) if data is not None else None
+
+    def messages(self, motion_id: str | None) -> list[RecordedMessage]:
+        """Every message recorded on this motion, whatever became of it (also those tied to
+        it as a further motion, with that tie's member), in receipt order; None: every
+        message tied to no motion."""
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        ties = MessageTieRow.__table__  # type: ignore[attr-defined]
+        raw = MessageRawRow.__table__  # type: ignore[attr-defined]
+        kept = sa_select(raw.c.sha256).where(raw.c.sha256 == t.c.sha256).exists().label("kept")
+        columns = [c for c in t.c if c.name != "id"]
+        if motion_id is None:
+            queries = [sa_select(t.c.id, *columns, kept).where(t.c.motion_id.is_(None))]
+        else:
+            tied_columns = [
+                (ties.c.motion_id if c is t.c.motion_id else ties.c.member_id)
+                if c in (t.c.motion_id, t.c.member_id)
+                else c
+                for c in columns
+            ]
+            queries = [
+                sa_select(t.c.id, *columns, kept).where(t.c.motion_id == motion_id),
+                sa_select(t.c.id, *tied_columns, kept)
+                .join(ties, ties.c.message == t.c.id)
+                .where(ties.c.motion_id == motion_id),
+            ]
+        with self.engine.connect() as connection:
+            rows = [row._mapping for q in queries for row in connection.execute(q)]
+        found = [_recorded(row) for row in rows]
+        return sorted(found, key=lambda m: (m.received_at, m.ref))
+
     def ignored(self, motion_id: str | None) -> list[IgnoredMessage]:
         """Ignored messages: those tied to this motion, plus those tied to none."""
         with self._session() as s:
@@ -1207,6 +1275,48 @@ class Store:
                 )
                 for r in rows
             ]
+
+
+def _recorded(m: Any) -> RecordedMessage:
+    return RecordedMessage(
+        ref=m["id"],
+        mailbox=m["mailbox"],
+        uidvalidity=m["uidvalidity"],
+        uid=m["uid"],
+        message_id=m["message_id"],
+        sha256=m["sha256"],
+        sender=m["sender"],
+        subject=m["subject"],
+        size=m["size"],
+        received_at=_aware(m["received_at"]),
+        received_from=m["received_from"],
+        motion_id=m["motion_id"],
+        member_id=m["member_id"],
+        how=m["how"],
+        disposition=Disposition(m["disposition"]),
+        vote=Vote(m["vote"]) if m["vote"] else None,
+        evidence=m["evidence"],
+        own_text=m["own_text"],
+        reason=m["reason"],
+        recorded_at=_aware(m["recorded_at"]),
+        strength=m["strength"],
+        dated=_aware(m["dated"]) if m["dated"] is not None else None,
+        kept=bool(m["kept"]),
+    )
+
+
+def _keep_raw(s: Session, messages: Sequence[NewMessage]) -> None:
+    """Store the kept raw bytes of these messages, once per SHA-256."""
+    raws = {m.sha256: m for m in messages if m.raw}
+    if not raws:
+        return
+    r = MessageRawRow.__table__  # type: ignore[attr-defined]
+    have = set(s.execute(sa_select(r.c.sha256).where(r.c.sha256.in_(sorted(raws)))).scalars())
+    new = [
+        {"sha256": sha, "size": m.size, "data": m.raw} for sha, m in raws.items() if sha not in have
+    ]
+    if new:
+        s.execute(r.insert(), new)
 
 
 def _lock_holder(c: Connection, motion_id: str) -> LockHolder | None:

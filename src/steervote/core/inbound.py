@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import Message
@@ -47,6 +48,7 @@ class Analysis:
     dated: datetime | None = None  # its Date header (RFC 5322 origination date), aware UTC
     in_reply_to: str = ""  # the first msg-id of In-Reply-To, "<...>", or ""
     received_at: datetime | None = None  # a trusted receiving server's Received: time, UTC
+    kept: bytes = b""  # the raw bytes, zlib-compressed, of a message tied to a motion (evidence)
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -122,11 +124,23 @@ def analyse(raw: bytes | None, uid: int, size: int, directory: Directory) -> Ana
     if raw is None:
         return Analysis(f"oversize:{uid}:{size}", "", "", "", None, None)
     try:
-        return _analyse(raw, directory)
+        found = _analyse(raw, directory)
     except Exception as exc:  # the guard: one message never stops a count
-        return _from_headers(
+        found = _from_headers(
             raw, hashlib.sha256(raw).hexdigest(), f"unreadable: {_kind(exc)}", directory
         )
+    return kept(found, raw)
+
+
+def kept(a: Analysis, raw: bytes) -> Analysis:
+    """The analysis carrying its raw bytes compressed when it is tied to a motion.
+
+    The store keeps them as evidence (`show --raw`, `audit`); a message tied to no motion
+    is kept as its SHA-256 only. Compressed here, where the work runs on every core.
+    """
+    if a.tie is None or a.tie.motion_id is None:
+        return a
+    return replace(a, kept=zlib.compress(raw, 6))
 
 
 def analyse_head(head: bytes, uid: int, size: int, directory: Directory) -> Analysis:

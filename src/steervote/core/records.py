@@ -87,6 +87,41 @@ class IgnoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedMessage:
+    """Everything recorded of one message read, for `show` and `audit`.
+
+    ref: the store's own row number (Message-IDs repeat or are missing); mailbox, uid and
+    uidvalidity: where it was read (uid 0 for a local file); times aware UTC; size in
+    bytes; member_id None for a message tied to no member; kept: whether its raw bytes are
+    stored (every message tied to a motion and read in full; Store.raw_message).
+    """
+
+    ref: int
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    message_id: str
+    sha256: str
+    sender: str
+    subject: str
+    size: int
+    received_at: datetime
+    received_from: str
+    motion_id: str | None
+    member_id: str | None
+    how: str
+    disposition: Disposition
+    vote: Vote | None
+    evidence: str
+    own_text: str
+    reason: str
+    recorded_at: datetime
+    strength: str
+    dated: datetime | None
+    kept: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Ruling:
     """The secretary's ruling on a member's vote (vote None: counted as no vote)."""
 

@@ -379,6 +379,7 @@ def _record(
         strength=matched.strength.value if matched else "",
         dated=a.dated,
         also=matched.also if matched and disposition is not Disposition.IGNORED else (),
+        raw=a.kept,
     )
 
 
