@@ -100,6 +100,7 @@ class MotionRow(SQLModel, table=True):
     authority: str | None = None
     casting_vote: str
     attachments: str  # JSON list of paths, as given
+    papers: str = "[]"  # JSON list of [file name, SHA-256] of each attachment (migration 4)
     links: str  # JSON list
     observers: str  # JSON list of [name, email]
     digest: str
@@ -222,6 +223,8 @@ class RecordedMotion:
     motion: Motion
     digest: str
     recorded_at: datetime
+    # (file name, SHA-256 hex) of each paper; None: recorded before papers were (migration 4)
+    papers: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,8 +395,12 @@ def _migration_3(c: Connection) -> None:
 
 
 def _migration_4(c: Connection) -> None:
-    """The raw bytes of every message tied to a motion, kept from now on (message_raw)."""
+    """The raw bytes of every message tied to a motion, kept from now on (message_raw), and
+    the hash of each paper of a motion (motion.papers), so an audit can prove its digest.
+    A motion recorded before has its papers unknown ("[]" with attachments named)."""
     SQLModel.metadata.create_all(c, tables=[MessageRawRow.__table__])  # type: ignore[attr-defined]
+    if "papers" not in {column["name"] for column in inspect(c).get_columns("motion")}:
+        c.execute(text("ALTER TABLE motion ADD COLUMN papers VARCHAR NOT NULL DEFAULT '[]'"))
 
 
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
@@ -557,10 +564,12 @@ class Store:
                 .where(m.c.motion_id == motion_id)
                 .order_by(m.c.position)
             ).all()
+            papers = tuple((str(n), str(h)) for n, h in json.loads(row.papers or "[]"))
             return RecordedMotion(
                 _motion_from_rows(row, members),
                 row.digest,
                 _aware(row.recorded_at),
+                papers if papers or not json.loads(row.attachments) else None,
             )
 
     def motion_ids(self) -> list[str]:
@@ -576,8 +585,11 @@ class Store:
         ballots: Sequence[BallotRecord],
         now: datetime,
         replaces: str | None = None,
+        papers: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Record a new motion (or replace one none of whose ballots went out) with its ballots.
+
+        papers: (file name, SHA-256 hex) of each attachment (core.ballot.papers_of).
 
         `replaces` is the digest of the recorded motion the caller planned against, None if it
         found none: if the store holds anything else now (another run recorded it meanwhile),
@@ -622,6 +634,7 @@ class Store:
                     authority=motion.authority,
                     casting_vote=motion.casting_vote.value,
                     attachments=json.dumps([str(p) for p in motion.attachments]),
+                    papers=json.dumps([list(p) for p in papers]),
                     links=json.dumps(list(motion.links)),
                     observers=json.dumps([[o.name, o.email] for o in motion.committee.observers]),
                     digest=digest,
@@ -858,7 +871,15 @@ class Store:
                 ballots[motion_id] = ballot_text(recorded.motion, fingerprint_=fp)
                 fingerprints[fp.lower()] = motion_id
         return Directory(
-            tokens, members, require, titles, closes, ballots, fingerprints, shared=shared
+            tokens,
+            members,
+            require,
+            titles,
+            closes,
+            ballots,
+            fingerprints,
+            shared=shared,
+            token_digests=any(t.startswith("sha256:") for t in tokens),
         )
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:

@@ -102,8 +102,20 @@ def format_fingerprint(digest: str) -> str:
     return "-".join(digest[i : i + 4] for i in range(0, 12, 4))
 
 
-def motion_digest(motion: Motion, attachments: Sequence[Attachment] = ()) -> str:
-    """Full SHA-256 over everything a member votes on; a change after sending is refused."""
+def papers_of(attachments: Sequence[Attachment]) -> tuple[tuple[str, str], ...]:
+    """(file name, SHA-256 hex of its bytes) of each paper sent with the ballots."""
+    return tuple((a.filename, hashlib.sha256(a.content).hexdigest()) for a in attachments)
+
+
+def motion_digest(
+    motion: Motion,
+    attachments: Sequence[Attachment] = (),
+    *,
+    papers: Sequence[tuple[str, str]] | None = None,
+) -> str:
+    """Full SHA-256 (hex) over everything a member votes on; a change after sending is
+    refused. papers: the attachments as (file name, SHA-256) pairs, instead of their bytes
+    (an audit folder keeps the motion's papers only as hashes)."""
     h = hashlib.sha256()
     parts = [
         motion.id,
@@ -116,7 +128,8 @@ def motion_digest(motion: Motion, attachments: Sequence[Attachment] = ()) -> str
         motion.authority or "",
     ]
     parts += [f"{m.id}\t{m.email.lower()}" for m in motion.committee.members]
-    parts += [f"{a.filename}\t{hashlib.sha256(a.content).hexdigest()}" for a in attachments]
+    pairs = papers_of(attachments) if papers is None else papers
+    parts += [f"{name}\t{sha}" for name, sha in pairs]
     parts += list(motion.links)
     for part in parts:
         h.update(part.encode("utf-8"))

@@ -22,6 +22,7 @@ the receiving server sends any match to review.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -64,6 +65,15 @@ class Directory:
     # motion id -> normalised address -> every member id it is an address of, for the
     # addresses several members share (a motion recorded before validation refused them).
     shared: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # tokens holds "sha256:" + the SHA-256 hex of each token, not the token: an audit
+    # folder, re-read by `verify`, keeps no token that could still cast a vote.
+    token_digests: bool = False
+
+    def token_owner(self, token: str) -> tuple[str, str] | None:
+        """(motion id, member id) of a ballot token (lower case), or None."""
+        if self.token_digests:
+            token = "sha256:" + hashlib.sha256(token.encode("ascii")).hexdigest()
+        return self.tokens.get(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +149,7 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
     """
     senders = sender_addresses(msg)
     sender = senders[0] if len(senders) == 1 else ""
-    owners = {directory.tokens[t] for t in tokens_in(msg) if t in directory.tokens}
+    owners = {o for o in map(directory.token_owner, tokens_in(msg)) if o is not None}
     tags = {t for t in subject_tags(msg) if t in directory.members}
     if owners:
         tie = _by_token(owners, senders, directory)

@@ -69,6 +69,7 @@ def collect(
     rescan: bool = False,
     authserv_ids: Sequence[str] = (),
     received_by: Sequence[str] = (),
+    times_as_given: bool = False,
 ) -> CollectReport:
     """Read every message the store has not seen from this source and record it.
 
@@ -79,6 +80,8 @@ def collect(
     raises no match). received_by: host names whose
     Received: headers give a proven receipt time ([tally] trusted_received_by).
     The same bytes seen again with an earlier proven receipt time keep that time.
+    times_as_given: the source's receipt times are final, recorded as they are (an audit
+    folder's, which `verify` re-reads: the mail server's word, not in the message itself).
     """
     state = store.mailbox_state(source.key)
     uidvalidity = source.uidvalidity()
@@ -100,6 +103,16 @@ def collect(
             batch, analyses, source.key, uidvalidity, store, now(), rescan=rescan
         )
         records = decided.records
+        if times_as_given:
+            given = {f.uid: f for f in batch}
+            records = [
+                replace(
+                    r,
+                    received_at=given[r.uid].received_at,
+                    received_from=given[r.uid].received_from,
+                )
+                for r in records
+            ]
         already += decided.skipped
         store.record_batch(
             source.key,

@@ -35,6 +35,7 @@ from steervote.core.ballot import (
     fingerprint,
     motion_digest,
     new_token,
+    papers_of,
 )
 from steervote.core.deadline import parse_duration
 from steervote.core.motion import Motion
@@ -390,6 +391,7 @@ def propose(
             ballots=the_plan.to_send,
             now=now(),
             replaces=the_plan.replaces,
+            papers=papers_of(the_plan.attachments),
         )
     interrupted = [b.recipient for b in the_plan.interrupted]
     unsure = (

@@ -1,0 +1,126 @@
+"""audit and verify: write a folder a third party can check; check one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from steervote.cli import app, consoles, now, open_store, settings_of
+from steervote.errors import ExitCode, InvalidInput
+
+if TYPE_CHECKING:
+    from steervote.adapters.store import Store
+    from steervote.services.review import Report
+
+
+def _result_json(r: Report, store: Store) -> Any:
+    from steervote import export
+    from steervote.core.delivery import count_ballots
+
+    return export.tally_json(r.result, r.ignored, count_ballots(store.ballots(r.result.motion.id)))
+
+
+def _result_text(r: Report) -> str:
+    from steervote import render
+
+    return render.result_line(r.result)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.", metavar="MOTION")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", metavar="DIR", help="The folder to write: new, or empty.", show_default=False
+        ),
+    ],
+) -> None:
+    """Write an audit folder anyone can check without the database.
+
+    It holds the motion as recorded, the electorate, every ballot (tokens only as
+    SHA-256), every message tied to the motion as an .eml file, the other messages read
+    (hash, sender, reason), every ruling, the result, a README in plain words and a
+    MANIFEST of SHA-256 sums. Reads no mail: run `tally` first.
+
+    Example: steervote audit new-constitution --out audit-new-constitution
+    """
+    from steervote.adapters.store import store_exists
+    from steervote.evidence.audit import AuditSettings, write_audit
+    from steervote.services.review import report
+
+    settings = settings_of(ctx)
+    if not store_exists(settings.database_url):
+        raise InvalidInput("no steervote database here yet: nothing to audit")
+    store = open_store(settings)
+    at = now()
+    r = report(store, motion_id, now=at)
+    written = write_audit(
+        store,
+        motion_id,
+        out,
+        now=at,
+        settings=AuditSettings(
+            tuple(settings.trusted_authserv_ids), tuple(settings.trusted_received_by)
+        ),
+        result_json=_result_json(r, store),
+        result_text=_result_text(r),
+    )
+    manifest_line = (out / "MANIFEST.sha256").read_text(encoding="utf-8").strip()
+    consoles.out.print(
+        f"Wrote {out}: {written.files} files; {written.messages} message(s) on {motion_id} "
+        f"({written.kept} as .eml), {written.others} other message(s) as hashes.\n"
+        f"{written.result_text}\n"
+        f"Keep this line where it cannot be changed: {manifest_line}\n"
+        f"Check the folder with: steervote verify {out}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def verify(
+    folder: Annotated[
+        Path, typer.Argument(help="An audit folder written by `steervote audit`.", metavar="DIR")
+    ],
+) -> None:
+    """Re-read an audit folder and confirm its result, or list every difference.
+
+    Checks the MANIFEST (no file changed, missing or added), re-reads every message with
+    this steervote (matching it to its ballot, reading the vote), applies the rulings and
+    the motion's rule, and compares each message, each member and the result. Needs no
+    database and no mail server. Exit 0: verified; 1: differences (each printed).
+
+    Example: steervote verify audit-new-constitution
+    """
+    from steervote.evidence.folder import FolderUnreadable
+    from steervote.evidence.verify import verify_folder
+    from steervote.terminal import untrusted
+
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder}: not a folder")
+    try:
+        found = verify_folder(folder, result_json=_result_json, result_text=_result_text)
+    except FolderUnreadable as e:
+        consoles.out.print(f"not verified: {untrusted(str(e), 500)}", markup=False, highlight=False)
+        raise typer.Exit(ExitCode.FAILED) from None
+    for note in found.notes:
+        consoles.out.print(f"note: {note}", markup=False, highlight=False)
+    if not found.differences:
+        consoles.out.print(
+            "verified: the result in this folder follows from its messages and rulings "
+            f"({found.messages} message(s), {found.members} members).",
+            markup=False,
+            highlight=False,
+        )
+        return
+    for d in found.differences:
+        consoles.out.print(f"difference: {untrusted(d, 1000)}", markup=False, highlight=False)
+    consoles.out.print(
+        f"not verified: {len(found.differences)} difference(s)", markup=False, highlight=False
+    )
+    raise typer.Exit(ExitCode.FAILED)

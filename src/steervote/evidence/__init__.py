@@ -1,0 +1,2 @@
+"""Evidence a third party can check: the audit folder (`audit`) and its re-reading
+(`verify`), which needs no database and no mail server."""
