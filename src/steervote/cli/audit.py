@@ -28,6 +28,11 @@ def _result_text(r: Report) -> str:
     return render.result_line(r.result)
 
 
+def _say(text: str) -> None:
+    """A line as it is (escaped before), never wrapped: one finding, one line to grep."""
+    consoles.out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def audit(
     ctx: typer.Context,
@@ -70,15 +75,12 @@ def audit(
         result_text=_result_text(r),
     )
     manifest_line = (out / "MANIFEST.sha256").read_text(encoding="utf-8").strip()
-    consoles.out.print(
+    _say(
         f"Wrote {out}: {written.files} files; {written.messages} message(s) on {motion_id} "
         f"({written.kept} as .eml), {written.others} other message(s) as hashes.\n"
         f"{written.result_text}\n"
         f"Keep this line where it cannot be changed: {manifest_line}\n"
-        f"Check the folder with: steervote verify {out}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+        f"Check the folder with: steervote verify {out}"
     )
 
 
@@ -106,21 +108,17 @@ def verify(
     try:
         found = verify_folder(folder, result_json=_result_json, result_text=_result_text)
     except FolderUnreadable as e:
-        consoles.out.print(f"not verified: {untrusted(str(e), 500)}", markup=False, highlight=False)
+        _say(f"not verified: {untrusted(str(e), 500)}")
         raise typer.Exit(ExitCode.FAILED) from None
     for note in found.notes:
-        consoles.out.print(f"note: {note}", markup=False, highlight=False)
+        _say(f"note: {note}")
     if not found.differences:
-        consoles.out.print(
+        _say(
             "verified: the result in this folder follows from its messages and rulings "
-            f"({found.messages} message(s), {found.members} members).",
-            markup=False,
-            highlight=False,
+            f"({found.messages} message(s), {found.members} members)."
         )
         return
     for d in found.differences:
-        consoles.out.print(f"difference: {untrusted(d, 1000)}", markup=False, highlight=False)
-    consoles.out.print(
-        f"not verified: {len(found.differences)} difference(s)", markup=False, highlight=False
-    )
+        _say(f"difference: {untrusted(d, 1000)}")
+    _say(f"not verified: {len(found.differences)} difference(s)")
     raise typer.Exit(ExitCode.FAILED)
