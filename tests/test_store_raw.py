@@ -87,3 +87,21 @@ def test_a_store_from_before_raw_bytes_were_kept_is_upgraded(database_url: str) 
         assert upgraded.raw_message("0" * 64) is None
     finally:
         upgraded.close()
+
+
+def test_a_store_from_before_papers_were_hashed_is_upgraded(database_url: str) -> None:
+    """A motion recorded before migration 5 has its papers unknown, and still loads."""
+    from sqlalchemy import text
+
+    old = Store(database_url)
+    with old.engine.begin() as c:
+        c.execute(text("ALTER TABLE motion DROP COLUMN papers"))
+        c.execute(text("DELETE FROM schema_version WHERE version = 5"))
+    old.close()
+    upgraded = Store(database_url)
+    try:
+        with upgraded.engine.connect() as c:
+            columns = [r[0] for r in c.execute(text("SELECT papers FROM motion"))]
+        assert columns == []
+    finally:
+        upgraded.close()

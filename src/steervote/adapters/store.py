@@ -100,7 +100,7 @@ class MotionRow(SQLModel, table=True):
     authority: str | None = None
     casting_vote: str
     attachments: str  # JSON list of paths, as given
-    papers: str = "[]"  # JSON list of [file name, SHA-256] of each attachment (migration 4)
+    papers: str = "[]"  # JSON list of [file name, SHA-256] of each attachment (migration 5)
     links: str  # JSON list
     observers: str  # JSON list of [name, email]
     digest: str
@@ -223,7 +223,7 @@ class RecordedMotion:
     motion: Motion
     digest: str
     recorded_at: datetime
-    # (file name, SHA-256 hex) of each paper; None: recorded before papers were (migration 4)
+    # (file name, SHA-256 hex) of each paper; None: recorded before papers were (migration 5)
     papers: tuple[tuple[str, str], ...] | None = None
 
 
@@ -395,17 +395,27 @@ def _migration_3(c: Connection) -> None:
 
 
 def _migration_4(c: Connection) -> None:
-    """The raw bytes of every message tied to a motion, kept from now on (message_raw), and
-    the hash of each paper of a motion (motion.papers), so an audit can prove its digest.
-    A motion recorded before has its papers unknown ("[]" with attachments named)."""
+    """The raw bytes of every message tied to a motion, kept from now on (message_raw)."""
     SQLModel.metadata.create_all(c, tables=[MessageRawRow.__table__])  # type: ignore[attr-defined]
+
+
+def _migration_5(c: Connection) -> None:
+    """The hash of each paper of a motion (motion.papers), so an audit can prove its
+    digest. A motion recorded before has its papers unknown ("[]" with attachments named).
+    A store made by migration 1 of this code already has the column."""
     if "papers" not in {column["name"] for column in inspect(c).get_columns("motion")}:
         c.execute(text("ALTER TABLE motion ADD COLUMN papers VARCHAR NOT NULL DEFAULT '[]'"))
 
 
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
-MIGRATIONS = ((1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4))
+MIGRATIONS = (
+    (1, _migration_1),
+    (2, _migration_2),
+    (3, _migration_3),
+    (4, _migration_4),
+    (5, _migration_5),
+)
 
 
 def _lock_key(*parts: str) -> int:
