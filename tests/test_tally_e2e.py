@@ -260,31 +260,21 @@ def test_spoofed_from_without_token_under_require_token_goes_to_review(
 
 
 def test_json_shape_is_the_documented_contract(election: Election) -> None:
+    # Schema 2 keeps every key of the first shape and adds; tests/test_export_schema.py
+    # pins what the added keys hold.
     election.reply(MEMBERS[0], "For")
     result = election.tally()
+    assert result["schema"] == 2
     assert set(result) == {
-        "motion",
-        "electorate",
-        "counts",
-        "result",
-        "decided",
-        "members",
-        "ignored",
+        *("motion", "electorate", "counts", "result", "decided", "members", "ignored"),
+        *("schema", "result_text", "quorum_met", "casting_vote", "ballots"),
     }
     assert set(result["motion"]) == {"id", "title", "threshold", "quorum", "closes", "status"}
     assert set(result["counts"]) == {"for", "against", "abstain", "needs_review", "not_voted"}
     assert set(result["members"][0]) == {
-        "id",
-        "name",
-        "email",
-        "status",
-        "vote",
-        "received_at",
-        "evidence",
-        "message_id",
-        "how",
-        "reason",
-        "strength",
+        *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
+        *("how", "reason", "strength"),
+        *("replies", "ruling", "superseded"),
     }
     datetime.fromisoformat(result["motion"]["closes"])
     datetime.fromisoformat(member(result, MEMBERS[0])["received_at"])

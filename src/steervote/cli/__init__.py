@@ -128,5 +128,5 @@ def main() -> None:
 
 # The commands register themselves on `app` when imported, in --help's order.
 # isort: off
-from steervote.cli import propose, tally, demo  # noqa: E402, F401
+from steervote.cli import propose, tally, show, audit, demo  # noqa: E402, F401
 # isort: on

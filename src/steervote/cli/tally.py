@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from steervote.adapters.source import MailSource
     from steervote.adapters.store import Store
     from steervote.config import Settings
+    from steervote.services.review import Report
 
 
 def _source(settings: Settings, spec: str | None) -> MailSource:
@@ -68,7 +70,13 @@ def tally(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Also write the members table to this CSV file.")
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Also write every member of each motion to this CSV file, one row each "
+            "with a motion column, in UTF-8 with a byte-order mark so that spreadsheet "
+            "programs read accents. '-' writes it to standard output instead of the report.",
+        ),
     ] = None,
     rescan: Annotated[
         bool,
@@ -85,18 +93,25 @@ def tally(
     --rescan).
     """
     from steervote import export
-    from steervote.services.review import all_reports, report
 
-    settings = settings_of(ctx)
-    store = open_store(settings)
-    if not offline:
-        _collect(settings, store, source, quiet=as_json, rescan=rescan)
-    reports = [report(store, motion_id, now=now())] if motion_id else all_reports(store, now=now())
-    if csv_file is not None and reports:
-        export.tally_csv(csv_file, reports[0].result)
+    csv_out = export.CsvOutput(csv_file) if csv_file is not None else None
+    if csv_out is not None and csv_out.to_stdout and as_json:
+        raise InvalidInput("--csv - and --json both write to standard output: choose one")
+    # The CSV file is opened before any mail is read: a path that cannot be written
+    # stops the run with nothing recorded.
+    with csv_out or contextlib.nullcontext():
+        settings = settings_of(ctx)
+        store = open_store(settings)
+        if not offline:
+            _collect(settings, store, source, quiet=as_json, rescan=rescan)
+        reports = _reports(store, motion_id, ballots=as_json)
+        if csv_out is not None:
+            csv_out.write([r.result for r in reports])
     if as_json:
-        objs = [export.tally_json(r.result, r.ignored) for r in reports]
+        objs = [export.tally_json(r.result, r.ignored, r.ballots) for r in reports]
         export.print_json(objs[0] if motion_id else objs)
+        return
+    if csv_out is not None and csv_out.to_stdout:
         return
     from steervote import render
 
@@ -104,6 +119,15 @@ def tally(
         consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
     for r in reports:
         render.tally(consoles.out, r.result, r.ignored)
+
+
+def _reports(store: Store, motion_id: str | None, *, ballots: bool) -> list[Report]:
+    """The motion asked for, or every recorded motion (with ballot counts if `ballots`)."""
+    from steervote.services.review import all_reports, report
+
+    if motion_id:
+        return [report(store, motion_id, now=now(), ballots=ballots)]
+    return all_reports(store, now=now(), ballots=ballots)
 
 
 def _collect(

@@ -119,6 +119,10 @@ class Outcome:
     tie: bool  # the counts are a tie: for == against >= 1
     needed: int  # FOR votes the threshold requires, given the AGAINST votes so far
     explanation: str  # plain words, e.g. "majority of members needs 7 of 12 for"
+    quorum_met: bool = False  # counted votes reach the quorum (a casting ruling never counts)
+    # The final counts are a tie that the chair's casting ruling settled: FOR carried it,
+    # AGAINST defeated it, ABSTAIN declined to use it (and a tie fails).
+    by_casting_vote: bool = False
 
 
 def default_quorum(electorate: int) -> int:
@@ -172,12 +176,21 @@ def decide(
         result = ends.pop() if decided else Result.PENDING
 
     needed = _needed(threshold, a, electorate)
+    by_casting_vote = (
+        (final or outstanding == 0)
+        and result is not Result.NO_QUORUM
+        and casting_vote is CastingVote.CHAIR
+        and casting_ruling is not None
+        and _casting_breaks(threshold, f, a, electorate)
+    )
     return Outcome(
         result=result,
         decided=decided,
         final=final,
         tie=counts.tie,
         needed=needed,
+        quorum_met=counts.counted >= quorum,
+        by_casting_vote=by_casting_vote,
         explanation=_explain(
             result,
             counts,

@@ -6,7 +6,8 @@ the deadline stands and earlier ones stay in the audit trail; a later reply that
 review puts the member in review with the earlier vote shown; a secretary's ruling
 decides the replies received before it. A reply replaces what stands (a vote, a reply in
 review or a ruling) only when it is at least as strong (core.strength) and not dated
-before it; otherwise, unless it says the same, the member is in review with both shown.
+before it; otherwise, unless it says the same, the member is in review with both shown
+(core.succession replays a member's replies and rulings and keeps what each replaced).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from steervote.core.motion import Member, Motion
 from steervote.core.receipt import doubtful_receipt
 from steervote.core.records import CASTING, Disposition, Received, Ruling
 from steervote.core.rules import Counts, Outcome, decide
-from steervote.core.strength import RULING_STRENGTH, in_words
+from steervote.core.succession import Replaced, Walk, described, walk
 from steervote.core.vote import Vote
 
 
@@ -35,8 +36,23 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class StandingRuling:
+    """A ruling in force and what stood just before it (a reply or an earlier ruling)."""
+
+    ruling: Ruling
+    replaces: Received | Ruling | None
+
+
+@dataclass(frozen=True, slots=True)
 class MemberLine:
-    """One row of the report: what stands for this member and why."""
+    """One row of the report: what stands for this member and why.
+
+    note: the report's short word on the line (empty for a plainly counted reply; `reason`
+    is the full one). reading: the reading's reason for the reply a counted line stands on
+    ("reads as for"). ruling: the member's ruling while no later reply has replaced it (in
+    review too, when a later reply questions it). superseded: each earlier reply or
+    ruling that a later one replaced, in time order.
+    """
 
     member: Member
     status: Status
@@ -49,11 +65,26 @@ class MemberLine:
     replies: int  # replies recorded from this member (the audit trail)
     ref: int | None = None  # the recorded message this line stands on (Message-IDs repeat)
     strength: str | None = None  # core.strength.Strength of that message, or "ruling"
+    ruling: StandingRuling | None = None
+    superseded: tuple[Replaced, ...] = ()
+    reading: str = ""
+
+    @property
+    def reason(self) -> str:
+        """Why this status, never empty for a member counted, in review, late or ruled on:
+        the reading's reason ("reads as for"), the review reason, "received after the
+        deadline; not counted", "ruled by …"."""
+        if self.reading and self.status is Status.COUNTED and self.how != "ruling":
+            return f"{self.reading}; {self.note}" if self.note else self.reading
+        return self.note
 
 
 @dataclass(frozen=True, slots=True)
 class TallyResult:
-    """The whole count of one motion at one moment."""
+    """The whole count of one motion at one moment.
+
+    casting: the chair's casting ruling in force (the latest; it replaces the one before).
+    """
 
     motion: Motion
     lines: tuple[MemberLine, ...]
@@ -63,6 +94,7 @@ class TallyResult:
     late: int
     outcome: Outcome
     closed: bool
+    casting: StandingRuling | None = None
 
 
 def tally(
@@ -76,11 +108,11 @@ def tally(
     by_member: dict[str, list[Received]] = defaultdict(list)
     for r in received:
         by_member[r.member_id].append(r)
-    latest_ruling: dict[str, Ruling] = {}
+    by_member_ruled: dict[str, list[Ruling]] = defaultdict(list)
     for ruling in sorted(rulings, key=lambda r: r.ruled_at):
-        latest_ruling[ruling.member_id] = ruling
+        by_member_ruled[ruling.member_id].append(ruling)
     lines = tuple(
-        _line(m, by_member.get(m.id, []), latest_ruling.get(m.id), motion.closes)
+        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), motion.closes)
         for m in motion.committee.members
     )
     counted = [x.vote for x in lines if x.status is Status.COUNTED and x.vote is not None]
@@ -90,7 +122,7 @@ def tally(
         abstain=counted.count(Vote.ABSTAIN),
     )
     closed = now >= motion.closes
-    casting = latest_ruling.get(CASTING)
+    casting = _standing_ruling(walk((), by_member_ruled.get(CASTING, [])))
     outcome = decide(
         counts,
         electorate=motion.electorate,
@@ -98,7 +130,7 @@ def tally(
         quorum=motion.quorum,
         final=closed,
         casting_vote=motion.casting_vote,
-        casting_ruling=casting.vote if casting else None,
+        casting_ruling=casting.ruling.vote if casting else None,
     )
     return TallyResult(
         motion=motion,
@@ -109,11 +141,12 @@ def tally(
         late=sum(x.status is Status.LATE for x in lines),
         outcome=outcome,
         closed=closed,
+        casting=casting,
     )
 
 
 def _line(
-    member: Member, replies: list[Received], ruling: Ruling | None, closes: datetime
+    member: Member, replies: list[Received], rulings: list[Ruling], closes: datetime
 ) -> MemberLine:
     timely: list[Received] = []
     late: list[Received] = []
@@ -129,7 +162,7 @@ def _line(
             late.append(r)
     timely.sort(key=_order)
     late.sort(key=_order)
-    if not timely and ruling is None:
+    if not timely and not rulings:
         if late:
             last = late[-1]
             return MemberLine(
@@ -146,15 +179,19 @@ def _line(
                 last.strength.value,
             )
         return MemberLine(member, Status.NOT_VOTED, None, None, None, None, None, "", 0)
-    walk = _walk(timely, ruling)
-    if walk.doubt is not None:
-        r, why = walk.doubt
-        assert walk.standing is not None
-        note = f"earlier: {_described(walk.standing)}; now: {_described(r)} — confirm ({why})"
-        return _review(member, r, note, replies)
-    standing = walk.standing
+    return _standing_line(member, timely, walk(timely, rulings), len(replies))
+
+
+def _standing_line(member: Member, timely: list[Received], w: Walk, n: int) -> MemberLine:
+    """The line for what stands after the walk, with its ruling and what was replaced."""
+    if w.doubt is not None:
+        r, why = w.doubt
+        assert w.standing is not None
+        note = f"earlier: {described(w.standing)}; now: {described(r)} — confirm ({why})"
+        return _review(member, r, note, n, w)
+    standing = w.standing
     if isinstance(standing, Ruling):
-        return _ruled(member, standing, timely, len(replies))
+        return _ruled(member, standing, timely, n, w)
     assert standing is not None
     # Two different readings at the very same receipt time: which came last is unknowable.
     same_time = {
@@ -164,7 +201,7 @@ def _line(
     }
     if len(same_time) > 1:
         note = "several different replies received at the same time"
-        return _review(member, standing, note, replies)
+        return _review(member, standing, note, n, w)
     if standing.disposition is Disposition.VOTE and standing.vote is not None:
         note = "latest of several replies" if len(timely) > 1 else ""
         return MemberLine(
@@ -176,121 +213,35 @@ def _line(
             standing.message_id,
             standing.how,
             note,
-            len(replies),
+            n,
             standing.ref,
             standing.strength.value,
+            superseded=w.superseded,
+            # The reading's own reason; "reads as for" for a record that kept none.
+            reading=standing.reason or f"reads as {standing.vote.value}",
         )
     note = standing.reason
-    counted = walk.counted
+    counted = w.counted
     if isinstance(counted, Ruling):
-        note = f"{note}; earlier: {_described(counted)}"
+        note = f"{note}; earlier: {described(counted)}"
     elif counted is not None:
         assert counted.vote is not None
         note = f"{note}; earlier reply voted {counted.vote.value.upper()}: {counted.evidence!r}"
-    return _review(member, standing, note, replies)
+    return _review(member, standing, note, n, w)
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    """Where a member's replies and ruling leave them.
-
-    standing: the last reply or ruling allowed to stand; counted: the last vote or ruling
-    among those (what a later reply needing review displaced); doubt: a later reply not
-    allowed to replace what stood, and why.
-    """
-
-    standing: Received | Ruling | None
-    counted: Received | Ruling | None
-    doubt: tuple[Received, str] | None
-
-
-def _walk(timely: list[Received], ruling: Ruling | None) -> _Walk:
-    """Replay the member's timely replies in receipt order, the ruling in its place.
-
-    A reply replaces what stands only when it is at least as strong (a ruling counts as
-    RULING_STRENGTH) and not dated before it; otherwise, unless it says the same, the
-    member is in doubt until a reply strong enough, or a ruling, settles it.
-    """
-    events: list[Received | Ruling] = list(timely)
-    if ruling is not None:
-        # A ruling settles every reply received before it was made.
-        at = sum(r.received_at <= ruling.ruled_at for r in timely)
-        events.insert(at, ruling)
-    standing: Received | Ruling | None = None
-    counted: Received | Ruling | None = None
-    doubt: tuple[Received, str] | None = None
-    for event in events:
-        if isinstance(event, Ruling):
-            standing, counted, doubt = event, event, None
-            continue
-        why = None if standing is None else _cannot_replace(event, standing)
-        if why is None:
-            if isinstance(standing, Ruling) or (
-                standing is not None and standing.disposition is Disposition.VOTE
-            ):
-                counted = standing
-            standing, doubt = event, None
-            if event.disposition is Disposition.VOTE:
-                counted = event
-        elif _agrees(event, standing):
-            continue  # weaker, but it says what stands: nothing new to confirm
-        else:
-            doubt = (event, why)
-    if isinstance(standing, Received) and standing.disposition is Disposition.VOTE:
-        counted = None
-    return _Walk(standing, counted, doubt)
-
-
-def _cannot_replace(r: Received, standing: Received | Ruling) -> str | None:
-    """Why r may not replace what stands, or None when it may."""
-    was = RULING_STRENGTH if isinstance(standing, Ruling) else standing.strength
-    if r.strength.rank < was.rank:
-        return f"matched {in_words(r.strength, r.how)}, weaker than what it would replace"
-    if isinstance(standing, Received) and r.dated and standing.dated and r.dated < standing.dated:
-        return (
-            f"its Date {_when(r.dated)} is older than the reply it would replace "
-            f"({_when(standing.dated)}): replayed or delayed?"
-        )
-    if isinstance(standing, Ruling) and r.dated and r.dated < standing.ruled_at:
-        # Written before the secretary ruled: the ruling may already have weighed it.
-        return (
-            f"its Date {_when(r.dated)} is older than the ruling it would replace "
-            f"({_when(standing.ruled_at)}): replayed or delayed?"
-        )
+def _standing_ruling(w: Walk) -> StandingRuling | None:
+    """The ruling that stands (or stands in question) after the walk, or None."""
+    if isinstance(w.standing, Ruling):
+        return StandingRuling(w.standing, w.replaced)
     return None
-
-
-def _agrees(r: Received, standing: Received | Ruling | None) -> bool:
-    if standing is None or r.disposition is not Disposition.VOTE:
-        return False
-    if isinstance(standing, Ruling):
-        return r.vote is not None and r.vote == standing.vote
-    return standing.disposition is Disposition.VOTE and r.vote == standing.vote
-
-
-def _described(x: Received | Ruling) -> str:
-    """'FOR by token on 2027-01-04 10:00 UTC', 'ruled AGAINST by sec on …: reason'."""
-    if isinstance(x, Ruling):
-        vote = x.vote.value.upper() if x.vote else "no vote"
-        return f"ruled {vote} by {x.ruled_by} on {_when(x.ruled_at)}: {x.reason}"
-    if x.disposition is Disposition.VOTE and x.vote is not None:
-        said = x.vote.value.upper()
-    elif x.vote is not None:
-        said = f"{x.vote.value.upper()}?"
-    else:
-        said = "unclear"
-    return f"{said} {in_words(x.strength, x.how)} on {_when(x.received_at)}"
-
-
-def _when(t: datetime) -> str:
-    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _order(r: Received) -> tuple[datetime, int]:
     return (r.received_at, r.ref)
 
 
-def _review(member: Member, last: Received, note: str, replies: list[Received]) -> MemberLine:
+def _review(member: Member, last: Received, note: str, n: int, w: Walk) -> MemberLine:
     return MemberLine(
         member,
         Status.NEEDS_REVIEW,
@@ -300,13 +251,15 @@ def _review(member: Member, last: Received, note: str, replies: list[Received]) 
         last.message_id,
         last.how,
         note,
-        len(replies),
+        n,
         last.ref,
         last.strength.value,
+        ruling=_standing_ruling(w),
+        superseded=w.superseded,
     )
 
 
-def _ruled(member: Member, ruling: Ruling, timely: list[Received], n: int) -> MemberLine:
+def _ruled(member: Member, ruling: Ruling, timely: list[Received], n: int, w: Walk) -> MemberLine:
     last = timely[-1] if timely else None
     note = f"ruled by {ruling.ruled_by}: {ruling.reason}"
     return MemberLine(
@@ -321,4 +274,6 @@ def _ruled(member: Member, ruling: Ruling, timely: list[Received], n: int) -> Me
         n,
         last.ref if last else None,
         "ruling",
+        ruling=StandingRuling(ruling, w.replaced),
+        superseded=w.superseded,
     )

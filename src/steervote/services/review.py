@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from steervote.adapters.store import Store
+from steervote.core.delivery import BallotCounts, count_ballots
 from steervote.core.records import CASTING, IgnoredMessage, Received, Ruling
 from steervote.core.tally import TallyResult, tally
 from steervote.core.vote import Vote
@@ -14,27 +15,33 @@ from steervote.errors import InvalidInput, UnknownMotion
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A motion's tally with the replies behind it and the messages ignored."""
+    """A motion's tally with the replies behind it and the messages ignored.
+
+    ballots: how its ballots stand (None unless asked for: reading every ballot record
+    costs a 20,000-member tally time that only an export needs).
+    """
 
     result: TallyResult
     replies: tuple[Received, ...]
     ignored: tuple[IgnoredMessage, ...]
+    ballots: BallotCounts | None = None
 
 
-def report(store: Store, motion_id: str, *, now: datetime) -> Report:
-    """Count one recorded motion as it stands now."""
+def report(store: Store, motion_id: str, *, now: datetime, ballots: bool = False) -> Report:
+    """Count one recorded motion as it stands now (with its ballot counts if `ballots`)."""
     recorded = store.recorded_motion(motion_id)
     if recorded is None:
         known = ", ".join(store.motion_ids()) or "none yet"
         raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
     replies = tuple(store.received(motion_id))
     result = tally(recorded.motion, replies, store.rulings(motion_id), now=now)
-    return Report(result, replies, tuple(store.ignored(motion_id)))
+    counted = count_ballots(store.ballots(motion_id)) if ballots else None
+    return Report(result, replies, tuple(store.ignored(motion_id)), counted)
 
 
-def all_reports(store: Store, *, now: datetime) -> list[Report]:
+def all_reports(store: Store, *, now: datetime, ballots: bool = False) -> list[Report]:
     """Every recorded motion, oldest first."""
-    return [report(store, motion_id, now=now) for motion_id in store.motion_ids()]
+    return [report(store, m, now=now, ballots=ballots) for m in store.motion_ids()]
 
 
 def rule(
