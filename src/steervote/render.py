@@ -8,17 +8,22 @@ interprets markup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from steervote.core.ballot import deadline_in_words, rule_in_words, votes_needed
-from steervote.core.motion import Motion, Threshold
+from steervote.core.ballot import deadline_in_words, rule_in_words
+from steervote.core.motion import Motion
 from steervote.core.records import BallotRecord, IgnoredMessage, Received
+from steervote.core.result_line import result_line as result_line
+from steervote.core.result_line import rule_needs as rule_needs
+from steervote.core.result_line import state as _state
 from steervote.core.tally import MemberLine, Status, TallyResult
 
 # The one escaping rule for text shown in a terminal, kept where JSON output (no rich) can
@@ -90,35 +95,8 @@ def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
 # --- tally -----------------------------------------------------------------------
 
 
-def result_line(r: TallyResult) -> str:
-    """The outcome in one line a chair can read aloud."""
-    c, o, n = r.counts, r.outcome, r.motion.electorate
-    abst = "abstention" if c.abstain == 1 else "abstentions"
-    state = _state(r)
-    tie = " (a tie)" if o.tie else ""
-    line = (
-        f"{o.result.value.upper().replace('_', ' ')}{tie} — {c.for_} for, {c.against} against, "
-        f"{c.abstain} {abst} of {n} members; {rule_needs(r.motion)}; "
-        f"quorum {r.motion.quorum}; {state}"
-    )
-    if r.needs_review:
-        line += f"; {r.needs_review} awaiting review"
-    return line
-
-
-def _state(r: TallyResult) -> str:
-    return "final" if r.closed else ("decided" if r.outcome.decided else "pending")
-
-
-def rule_needs(motion: Motion) -> str:
-    """The rule and what it needs, in a few words."""
-    needed = votes_needed(motion)
-    name = motion.threshold.value.replace("-", " ")
-    if needed is not None:
-        return f"{name} needs {needed} of {motion.electorate} for"
-    if motion.threshold is Threshold.MAJORITY_OF_VOTES_CAST:
-        return f"{name} needs more for than against"
-    return f"{name} needs at least twice as many for as against"
+# result_line (the sentence under the report, which exports carry word for word) and
+# rule_needs are built in core.result_line: export may not import render.
 
 
 _STATUS_STYLE = {
@@ -221,3 +199,150 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
             f"{r.outcome.result.value} ({state})",
         )
     console.print(t)
+
+
+# --- show --------------------------------------------------------------------------
+
+if TYPE_CHECKING:  # render imports no service at run time: `tally` need not load them
+    from steervote.services.show import Event, History
+
+OWN_WORDS_LIMIT = 3000  # characters of a member's own words printed by `show`
+
+# How a receipt time is known (core.receipt), in words; the unproven ones say so.
+_RECEIVED_FROM = {
+    "internaldate": "IMAP INTERNALDATE",
+    "maildir-name": "the Maildir file name",
+    "received-header": "a trusted Received: header",
+    "file-time": "the file's time",
+    "from-line": "the mbox From line",
+    "from-line-local": "an mbox From line without a time zone, not proven",
+    "date-header": "the sender's Date header, not proven",
+    "unknown": "unknown: when it was read, not proven",
+}
+_READING = {"vote": "", "needs_review": "needs review", "ignored": "ignored"}
+_SENT = {
+    "sent": "sent to",
+    "failed": "NOT sent (the server refused it) to",
+    "pending": "not sent yet to",
+    "sending": "handed to the server, never confirmed, to",
+}
+
+
+def show(console: Console, h: History) -> None:
+    """A member's history on a motion, oldest first, and where they stand now."""
+    m, member = h.motion, h.member
+    tz = m.committee.timezone
+    _say(console, Text(untrusted(f"{member.name} ({member.id}) — {m.id}: {m.title}"), "bold"))
+    aliases = f" (aliases: {', '.join(member.aliases)})" if member.aliases else ""
+    _say(console, Text("address: ") + safe(member.email + aliases))
+    _say(console, Text("now: ", style="bold") + _standing(h))
+    for e in h.events:
+        _event(console, e, h, tz)
+    if h.messages:
+        console.print()
+        _say(console, Text(f"Each message as received: steervote show {m.id} {member.id} --raw N"))
+
+
+def _standing(h: History) -> Text:
+    """'counted FOR (ruling 1) — ruled by sec: …': the status, what it rests on, and why."""
+    on = f" ({h.stands_on})" if h.stands_on else ""
+    note = Text(" — ") + safe(h.line.note, 400) if h.line.note else Text("")
+    return _status_words(h, on) + note
+
+
+def _status_words(h: History, suffix: str = "") -> Text:
+    line = h.line
+    words = {
+        Status.COUNTED: f"counted {line.vote.value.upper() if line.vote else ''}".strip(),
+        Status.NEEDS_REVIEW: "awaiting review",
+        Status.LATE: "late: not counted",
+        Status.NOT_VOTED: "not voted",
+    }[line.status]
+    return Text(words + suffix, style=_STATUS_STYLE[line.status])
+
+
+def _event(console: Console, e: Event, h: History, tz: str) -> None:
+    from steervote.core.strength import Strength, in_words
+    from steervote.services.show import Message, RulingEvent, Sent
+
+    console.print()
+    if isinstance(e, Sent):
+        verb = _SENT.get(e.status, e.status)
+        _say(console, Text(f"{_at(e.at, tz)}  {e.kind} {verb} ") + safe(e.address))
+        _say(console, Text("    Message-ID: ") + safe(e.message_id))
+        if e.detail:
+            _say(console, Text("    ") + safe(e.detail, 300))
+    elif isinstance(e, Message):
+        r = e.record
+        late = Text("  LATE: after the deadline", style="magenta") if e.late else Text("")
+        head = f"{_at(r.received_at, tz)}  message {e.number} received"
+        source = _RECEIVED_FROM.get(r.received_from, r.received_from)
+        _say(console, Text(head, style="bold") + Text(" ") + safe(f"(time from {source})") + late)
+        _say(console, Text("    from: ") + safe(r.sender))
+        _say(console, Text("    subject: ") + safe(r.subject))
+        dated = f"; Date: {_at(r.dated, tz)}" if r.dated else "; no Date header"
+        _say(console, Text("    Message-ID: ") + safe(r.message_id) + Text(dated))
+        if r.motion_id is None:
+            matched = "tied to no motion"
+        elif r.member_id is None:
+            matched = "tied to no member"
+        else:
+            how = f"how {r.how}, strength {r.strength}"
+            matched = f"{in_words(Strength.of(r.strength), r.how)} ({how})"
+        _say(console, Text(f"    matched: {matched}"))
+        said = r.vote.value.upper() if r.vote else ""
+        reading = " ".join(x for x in (_READING[r.disposition.value], said) if x) or "no vote"
+        _say(console, Text(f"    read: {reading} — ") + safe(r.reason, 400))
+        console.print(Text("    their words:"))
+        words = untrusted(r.own_text or "(none of their own)", OWN_WORDS_LIMIT, oneline=False)
+        console.print(Text("\n".join("      " + x for x in words.splitlines())), soft_wrap=True)
+    elif isinstance(e, RulingEvent):
+        x = e.ruling
+        vote = x.vote.value.upper() if x.vote else "no vote"
+        kind = "casting-vote ruling" if e.casting else "ruling"
+        _say(
+            console,
+            Text(f"{_at(x.ruled_at, tz)}  {kind} {e.number}: {vote}, by ") + safe(x.ruled_by),
+        )
+        _say(console, Text("    reason: ") + safe(x.reason, 400))
+    else:
+        console.print(Text(f"{_at(e.at, tz)}  voting closes", style="bold"), soft_wrap=True)
+    if getattr(e, "stands", False):
+        after = h.line.status is Status.LATE
+        mark = "    ▶ the latest reply, after the deadline: " if after else "    ▶ stands now: "
+        console.print(Text(mark, style="bold") + _status_words(h))
+
+
+def _say(console: Console, text: Text) -> None:
+    console.print(text, soft_wrap=True)
+
+
+def _at(t: datetime | None, tz: str) -> str:
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S %Z") if t else "(not sent)"
+
+
+# Every character a terminal acts on (terminal.untrusted's set, and the line and paragraph
+# separators), shown as a Python escape instead of U+FFFD: the raw message shows what it
+# holds. Tab and newline stay; CR LF, mail's line ending, is a newline.
+_RAW_CONTROL = re.compile(
+    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+
+def visible(data: bytes) -> str:
+    """Raw message bytes as text safe to print: bytes that are not UTF-8 as \\xNN, control
+    and bidi characters as \\xNN or \\uNNNN, newlines kept."""
+    text = data.decode("utf-8", errors="backslashreplace").replace("\r\n", "\n")
+
+    def escape(m: re.Match[str]) -> str:
+        c = ord(m.group())
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+    return _RAW_CONTROL.sub(escape, text)
+
+
+def raw_message(console: Console, data: bytes) -> None:
+    """A message as received, escaped (never interpreted, never rendered as HTML)."""
+    text = visible(data)
+    # Written as is: rich would expand tabs and take seconds over a large message.
+    console.file.write(text if text.endswith("\n") else text + "\n")
