@@ -12,7 +12,7 @@ import pytest
 from steervote.errors import MotionInvalid
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ["validate", "propose", "tally", "review", "rule", "status", "demo"]
+COMMANDS = ["validate", "propose", "tally", "review", "rule", "status", "show", "audit", "verify", "demo"]
 
 
 def steervote(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
