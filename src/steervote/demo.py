@@ -1,7 +1,8 @@
 """`steervote demo`: the whole flow with no mail server, in a directory of its own.
 
 It proposes the example motion to the local outbox, writes clearly labelled
-*simulated* member replies into mail/inbox/, and tallies them.
+*simulated* member replies into mail/inbox/, tallies them, asks the member whose reply
+is unclear for one word, writes a simulated answer, and tallies again.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
     from steervote.config import load_settings
     from steervote.core.ballot import Addressing
     from steervote.core.motion_file import load_motion
+    from steervote.services import member_loop
     from steervote.services import propose as proposing
     from steervote.services.collect import collect
+    from steervote.services.notify import send_notices
     from steervote.services.review import report
 
     where = Path(tempfile.mkdtemp(prefix="steervote-demo-")) if directory is None else directory
@@ -95,17 +98,75 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
         f"Read {read.read} messages: {read.votes} votes, {read.needs_review} for "
         f"review, {read.ignored} ignored."
     )
-    r = report(store, motion.id, now=now + timedelta(hours=1))
+    later = now + timedelta(hours=1)
+    r = report(store, motion.id, now=later)
+    render.tally(console, r.result, r.ignored)
+
+    console.rule("4. ask the member whose reply is unclear for one word")
+    outgoing = member_loop.ask(store, motion.id, addressing, now=later)
+    with MaildirOutbox(settings.outbox) as outbox:
+        asked = send_notices(
+            outgoing.plan, store, outbox, addressing, outgoing.compose, now=lambda: later
+        )
+    for notice in asked.notices:
+        console.print(
+            f"Asked {notice.name} <{notice.address}> (written to {settings.outbox}).",
+            markup=False,
+            highlight=False,
+        )
+
+    console.rule("5. the member answers (SIMULATED)")
+    answers = _answers(settings.outbox, settings.inbox, later + timedelta(minutes=5))
+    console.print(f"Wrote {answers} simulated one-word answer(s) to {settings.inbox}.")
+
+    console.rule("6. tally again")
+    collect(
+        MaildirSource(settings.inbox),
+        store,
+        now=lambda: later + timedelta(minutes=10),
+        max_size=settings.max_message_bytes,
+    )
+    r = report(store, motion.id, now=later + timedelta(minutes=10))
     render.tally(console, r.result, r.ignored)
     store.close()
     console.rule("next")
     console.print(
-        f"cd {where}\nsteervote review {motion.id}      # the reply that needs a human\n"
-        f"steervote rule {motion.id} MEMBER_ID for --reason '...'\n"
+        f"cd {where}\nsteervote show {motion.id} {r.result.lines[0].member.id}   "
+        "# a member's whole history\n"
+        f"steervote acknowledge {motion.id} --dry-run   # receipts of each vote as read\n"
+        f"steervote audit {motion.id} --out audit      # a folder anyone can verify\n"
         f"steervote tally {motion.id} --json",
         markup=False,
         highlight=False,
     )
+
+
+def _unfolded(msg: Message, name: str) -> str:
+    return " ".join(str(msg[name] or "").split())
+
+
+def _answers(outbox: Path, inbox: Path, at: datetime) -> int:
+    """A one-word answer, "For", to each ask in the outbox, delivered at `at` (the Maildir
+    name carries the delivery time, as a mail server's would)."""
+    n = 0
+    for msg in mailbox.Maildir(outbox, create=False):
+        ask = message_from_bytes(msg.as_bytes())
+        if not str(ask["Message-ID"] or "").startswith("<ask."):
+            continue
+        answer = EmailMessage()
+        answer["From"] = _unfolded(ask, "To")
+        answer["To"] = _unfolded(ask, "Reply-To")
+        answer["Subject"] = "Re: " + _unfolded(ask, "Subject")
+        answer["Date"] = format_datetime(at)
+        answer["Message-ID"] = make_msgid(domain="demo.invalid")
+        answer["In-Reply-To"] = _unfolded(ask, "Message-ID")
+        answer["References"] = f"{_unfolded(ask, 'References')} {_unfolded(ask, 'Message-ID')}"
+        answer["X-Steervote-Demo"] = "simulated member answer"
+        answer.set_content(f"For\n\nOn {ask['Date']}, {ask['From']} wrote:\n{_quoted(ask)}\n")
+        n += 1
+        name = f"{int(at.timestamp())}.M{n}P0Q0.demo"
+        (inbox / "new" / name).write_bytes(answer.as_bytes())
+    return n
 
 
 def _simulated_replies(
@@ -123,7 +184,7 @@ def _simulated_replies(
         if ballot is None:
             continue
         text = REPLIES[i] if i < len(REPLIES) else None
-        sent = now + timedelta(minutes=5 + i)
+        sent = now  # written as it is delivered: a Date after receipt would look replayed
         if text is None and i == 9:
             out.append(_out_of_office(member, ballot, sent))
         elif text is not None:

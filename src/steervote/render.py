@@ -20,7 +20,7 @@ from rich.text import Text
 
 from steervote.core.ballot import deadline_in_words, rule_in_words
 from steervote.core.motion import Motion
-from steervote.core.records import BallotRecord, IgnoredMessage, Received
+from steervote.core.records import BallotRecord, IgnoredMessage, NoticeRecord, Received
 from steervote.core.result_line import result_line as result_line
 from steervote.core.result_line import rule_needs as rule_needs
 from steervote.core.result_line import state as _state
@@ -88,6 +88,28 @@ def ballots(console: Console, records: Sequence[BallotRecord]) -> None:
             "ballot" if b.voting else "copy",
             Text(b.status.value, style=style[b.status.value]),
             safe(b.detail, 120),
+        )
+    console.print(t)
+
+
+def notices(console: Console, records: Sequence[NoticeRecord]) -> None:
+    """A notice command's result: one row per notice sent (or tried) in this run."""
+    if not records:
+        return
+    t = Table(title=f"{records[0].kind.value.capitalize()}s")
+    for col in ("member", "address", "status", "detail"):
+        t.add_column(col)
+    style = {"sent": "green", "failed": "red", "pending": "yellow", "sending": "yellow"}
+    shown = list(records)
+    if len(shown) > FULL_TABLE_LIMIT:
+        shown = [n for n in shown if n.status.value != "sent" or n.detail][:FULL_TABLE_LIMIT]
+        t.caption = f"{len(records)} notices; showing the {len(shown)} not plainly sent"
+    for n in shown:
+        t.add_row(
+            safe(n.name),
+            safe(n.address),
+            Text(n.status.value, style=style[n.status.value]),
+            safe(n.detail, 120),
         )
     console.print(t)
 

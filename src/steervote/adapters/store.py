@@ -55,6 +55,8 @@ from steervote.core.records import (
     BallotStatus,
     Disposition,
     IgnoredMessage,
+    NoticeKind,
+    NoticeRecord,
     Received,
     RecordedMessage,
     Ruling,
@@ -200,6 +202,30 @@ class MessageRawRow(SQLModel, table=True):
     sha256: str = Field(primary_key=True)
     size: int  # bytes, uncompressed
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class NoticeRow(SQLModel, table=True):
+    """A receipt, ask, reminder or announcement (migration 6); see core.records.NoticeRecord."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("motion_id", "kind", "recipient", "key", name="uq_notice_what"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    motion_id: str = Field(index=True, foreign_key="motion.id")
+    kind: str
+    recipient: str
+    key: str
+    name: str
+    address: str
+    token: str | None = Field(default=None, unique=True)
+    message_id: str
+    refers_to: str = ""
+    summary: str = ""
+    status: str
+    detail: str = ""
+    created_at: datetime
+    sent_at: datetime | None = None
 
 
 class RulingRow(SQLModel, table=True):
@@ -407,6 +433,11 @@ def _migration_5(c: Connection) -> None:
         c.execute(text("ALTER TABLE motion ADD COLUMN papers VARCHAR NOT NULL DEFAULT '[]'"))
 
 
+def _migration_6(c: Connection) -> None:
+    """Notices to members after their ballot: receipts, asks, reminders, announcements."""
+    SQLModel.metadata.create_all(c, tables=[NoticeRow.__table__])  # type: ignore[attr-defined]
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
 MIGRATIONS = (
@@ -415,6 +446,7 @@ MIGRATIONS = (
     (3, _migration_3),
     (4, _migration_4),
     (5, _migration_5),
+    (6, _migration_6),
 )
 
 
@@ -759,6 +791,82 @@ class Store:
         done = set(changed)
         return [b for b in self.ballots(motion_id) if b.recipient in done]
 
+    # --- notices ----------------------------------------------------------------
+
+    def notices(self, motion_id: str, kind: NoticeKind | None = None) -> list[NoticeRecord]:
+        """Every notice of a motion (of one kind), in the order they were planned."""
+        t = NoticeRow.__table__  # type: ignore[attr-defined]
+        query = sa_select(t).where(t.c.motion_id == motion_id)
+        if kind is not None:
+            query = query.where(t.c.kind == kind.value)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(t.c.created_at, t.c.id)).all()
+        return [_notice(row._mapping) for row in rows]
+
+    def add_notices(self, notices: Sequence[NoticeRecord]) -> int:
+        """Record planned notices (pending), each once: one whose (motion, kind, recipient,
+        key) is recorded already is left as it is. Returns how many were added."""
+        if not notices:
+            return 0
+        t = NoticeRow.__table__  # type: ignore[attr-defined]
+        motion_ids = sorted({n.motion_id for n in notices})
+        with self._session() as s:
+            have = {
+                (m, k, r, key)
+                for m, k, r, key in s.execute(
+                    sa_select(t.c.motion_id, t.c.kind, t.c.recipient, t.c.key).where(
+                        t.c.motion_id.in_(motion_ids)
+                    )
+                )
+            }
+            new = []
+            for n in notices:
+                what = (n.motion_id, n.kind.value, n.recipient, n.key)
+                if what not in have:
+                    have.add(what)
+                    new.append(_notice_row(n))
+            if new:
+                s.execute(t.insert(), new)
+            s.commit()
+        return len(new)
+
+    @contextmanager
+    def notice_marker(
+        self, motion_id: str
+    ) -> Iterator[Callable[[NoticeRecord, BallotStatus, str, datetime | None], None]]:
+        """mark(notice, status, detail, sent_at): record a notice's send status, each call
+        its own committed transaction (as ballot_marker); StoreError for an unknown one."""
+        t = NoticeRow.__table__  # type: ignore[attr-defined]
+        update = (
+            t.update()
+            .where(
+                t.c.motion_id == motion_id,
+                t.c.kind == bindparam("kind_"),
+                t.c.recipient == bindparam("who"),
+                t.c.key == bindparam("key_"),
+            )
+            .values(status=bindparam("status"), detail=bindparam("detail"), sent_at=bindparam("at"))
+        )
+        with self.engine.connect() as connection:
+
+            def mark(
+                n: NoticeRecord, status: BallotStatus, detail: str, sent_at: datetime | None
+            ) -> None:
+                values = {
+                    "kind_": n.kind.value,
+                    "who": n.recipient,
+                    "key_": n.key,
+                    "status": status.value,
+                    "detail": _text(detail),
+                    "at": _db_time(sent_at) if sent_at is not None else None,
+                }
+                done = connection.execute(update, values)
+                connection.commit()
+                if done.rowcount != 1:
+                    raise StoreError(f"no {n.kind.value} for {n.recipient} on motion {motion_id}")
+
+            yield mark
+
     # --- one propose at a time ----------------------------------------------------
 
     @contextmanager
@@ -860,6 +968,19 @@ class Store:
             ).all():
                 assert token is not None
                 tokens[token] = (motion_id, recipient)
+            # A reply to a receipt, ask or reminder is as much the member's as one to the
+            # ballot: each notice carries its own token in its Message-ID.
+            n = NoticeRow.__table__  # type: ignore[attr-defined]
+            asks: set[str] = set()
+            notices = s.execute(
+                sa_select(n.c.motion_id, n.c.token, n.c.recipient, n.c.kind).where(
+                    n.c.token.is_not(None)
+                )
+            )
+            for motion_id, token, recipient, kind in notices:
+                tokens[token] = (motion_id, recipient)
+                if kind == NoticeKind.ASK.value:
+                    asks.add(token)
             m = MemberRow.__table__  # type: ignore[attr-defined]
             rows = s.execute(sa_select(m.c.motion_id, m.c.member_id, m.c.email, m.c.aliases))
             shared: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -890,6 +1011,7 @@ class Store:
             fingerprints,
             shared=shared,
             token_digests=any(t.startswith("sha256:") for t in tokens),
+            asks=frozenset(asks),
         )
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
@@ -1334,6 +1456,44 @@ def _recorded(m: Any) -> RecordedMessage:
         dated=_aware(m["dated"]) if m["dated"] is not None else None,
         kept=bool(m["kept"]),
     )
+
+
+def _notice(m: Any) -> NoticeRecord:
+    return NoticeRecord(
+        motion_id=m["motion_id"],
+        kind=NoticeKind(m["kind"]),
+        recipient=m["recipient"],
+        key=m["key"],
+        name=m["name"],
+        address=m["address"],
+        token=m["token"],
+        message_id=m["message_id"],
+        refers_to=m["refers_to"],
+        summary=m["summary"],
+        status=BallotStatus(m["status"]),
+        detail=m["detail"],
+        created_at=_aware(m["created_at"]),
+        sent_at=_aware(m["sent_at"]) if m["sent_at"] is not None else None,
+    )
+
+
+def _notice_row(n: NoticeRecord) -> dict[str, Any]:
+    return {
+        "motion_id": n.motion_id,
+        "kind": n.kind.value,
+        "recipient": n.recipient,
+        "key": n.key,
+        "name": _text(n.name),
+        "address": n.address,
+        "token": n.token,
+        "message_id": n.message_id,
+        "refers_to": _text(n.refers_to),
+        "summary": _text(n.summary),
+        "status": n.status.value,
+        "detail": _text(n.detail),
+        "created_at": _db_time(n.created_at),
+        "sent_at": _db_time(n.sent_at) if n.sent_at is not None else None,
+    }
 
 
 def _keep_raw(s: Session, messages: Sequence[NewMessage]) -> None:

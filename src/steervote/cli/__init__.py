@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,10 +21,13 @@ from steervote.errors import SteervoteError
 from steervote.terminal import untrusted
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from rich.console import Console
 
     from steervote.adapters.store import Store
     from steervote.config import ServerSettings, Settings
+    from steervote.services.propose import Transport
 
 app = typer.Typer(
     name="steervote",
@@ -108,6 +112,51 @@ def password(server: ServerSettings) -> str | None:
     return resolve_password(server.password_env, server.password_command, os.environ)
 
 
+def transport_of(settings: Settings) -> Transport:
+    """Where mail goes: the [smtp] server, else the local outbox (mail/outbox/)."""
+    if settings.smtp is None:
+        from steervote.adapters.local import MaildirOutbox
+
+        return MaildirOutbox(settings.outbox)
+    from steervote.adapters.smtp import SmtpTransport
+
+    s = settings.smtp
+    return SmtpTransport(s.host, s.port, s.security, s.username, password(s))
+
+
+class progress_bar:
+    """A progress bar for large electorates; nothing for small ones."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: object | None = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if self.total <= 50 or not consoles.out.is_terminal:
+            return lambda: None
+        from rich.progress import Progress
+
+        bar = Progress(console=consoles.out)
+        bar.start()
+        task = bar.add_task("Sending", total=self.total)
+        self.bar = bar
+        return lambda: bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+def message_preview(msg: EmailMessage) -> str:
+    """A composed message as a dry run shows it: headers, the text part, attachment names."""
+    head = "\n".join(f"{k}: {v}" for k, v in msg.items())
+    body = msg.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    names = [p.get_filename() for p in msg.iter_attachments()]
+    tail = f"\n[attachments: {', '.join(n or '?' for n in names)}]" if names else ""
+    return f"{head}\n\n{text}{tail}"
+
+
 def _fail(e: SteervoteError) -> NoReturn:
     # Error text quotes files a user did not type (field names, paths, config keys): shown
     # escaped, never as markup or emoji codes (":x:").
@@ -128,5 +177,5 @@ def main() -> None:
 
 # The commands register themselves on `app` when imported, in --help's order.
 # isort: off
-from steervote.cli import propose, tally, show, audit, demo  # noqa: E402, F401
+from steervote.cli import propose, tally, show, notify, audit, demo  # noqa: E402, F401
 # isort: on

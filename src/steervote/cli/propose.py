@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from steervote.cli import app, consoles, now, open_store, password, settings_of
+from steervote.cli import (
+    app,
+    consoles,
+    message_preview,
+    now,
+    open_store,
+    progress_bar,
+    settings_of,
+    transport_of,
+)
 from steervote.errors import ExitCode, InvalidInput
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
-
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
@@ -28,17 +35,6 @@ def _extensions(transport: Transport) -> dict[str, str] | None:
     from steervote.adapters.smtp import SmtpTransport
 
     return transport.extensions() if isinstance(transport, SmtpTransport) else None
-
-
-def _transport(settings: Settings) -> Transport:
-    if settings.smtp is None:
-        from steervote.adapters.local import MaildirOutbox
-
-        return MaildirOutbox(settings.outbox)
-    from steervote.adapters.smtp import SmtpTransport
-
-    s = settings.smtp
-    return SmtpTransport(s.host, s.port, s.security, s.username, password(s))
 
 
 @app.command()
@@ -129,7 +125,7 @@ def propose(
     # no --yes) must not create a database either.
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
     with ExitStack() as cleanup:
-        transport = None if only_shows else cleanup.enter_context(closing(_transport(settings)))
+        transport = None if only_shows else cleanup.enter_context(closing(transport_of(settings)))
         if transport is not None:  # Asked before anything is written.
             service.check_server(
                 motion, addressing, attachments, extensions=_extensions(transport), server=where
@@ -166,7 +162,7 @@ def propose(
                 plan.motion, first, new_token(), addressing, plan.attachments, now()
             )
             consoles.out.rule("One ballot in full (token shown is an example)")
-            consoles.out.print(render.safe(_ballot_preview(sample), 20_000, oneline=False))
+            consoles.out.print(render.safe(message_preview(sample), 20_000, oneline=False))
             consoles.out.print("Dry run: nothing written, nothing sent.")
             return
         if not plan.to_send and not plan.interrupted:
@@ -186,7 +182,7 @@ def propose(
             if plan.to_send and not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
                 raise typer.Exit(ExitCode.FAILED)
         assert store is not None and transport is not None
-        with _progress(len(plan.to_send)) as advance:
+        with progress_bar(len(plan.to_send)) as advance:
             result = service.propose(
                 plan, store, transport, addressing, now=now, progress=lambda _: advance()
             )
@@ -238,35 +234,3 @@ def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int | 
     ]
     more = f" and {len(records) - limit} more" if len(records) > limit else ""
     return ", ".join(shown) + more
-
-
-def _ballot_preview(msg: EmailMessage) -> str:
-    head = "\n".join(f"{k}: {v}" for k, v in msg.items())
-    body = msg.get_body(("plain",))
-    text = body.get_content() if body is not None else ""
-    names = [p.get_filename() for p in msg.iter_attachments()]
-    tail = f"\n[attachments: {', '.join(n or '?' for n in names)}]" if names else ""
-    return f"{head}\n\n{text}{tail}"
-
-
-class _progress:
-    """A progress bar for large electorates; nothing for small ones."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: object | None = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if self.total <= 50 or not consoles.out.is_terminal:
-            return lambda: None
-        from rich.progress import Progress
-
-        bar = Progress(console=consoles.out)
-        bar.start()
-        task = bar.add_task("Sending", total=self.total)
-        self.bar = bar
-        return lambda: bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()  # type: ignore[attr-defined]

@@ -36,8 +36,11 @@ from steervote.core.thread import quoted_motions, subject_tags
 
 TOKEN_ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 _TOKEN_IN_ADDRESS = re.compile(rf"\+([a-z2-7]{{{TOKEN_LENGTH}}})@", re.IGNORECASE)
+# A ballot's Message-ID, or a later notice's (core.records.NoticeKind): each its own token.
+NOTICE_PREFIXES = ("ballot", "receipt", "ask", "reminder", "result")
 _TOKEN_IN_MESSAGE_ID = re.compile(
-    rf"<ballot\.[a-z0-9-]+\.([a-z2-7]{{{TOKEN_LENGTH}}})@[^>\s]+>", re.IGNORECASE
+    rf"<(ballot|receipt|ask|reminder|result)\.[a-z0-9-]+\.([a-z2-7]{{{TOKEN_LENGTH}}})@[^>\s]+>",
+    re.IGNORECASE,
 )
 
 
@@ -68,12 +71,17 @@ class Directory:
     # tokens holds "sha256:" + the SHA-256 hex of each token, not the token: an audit
     # folder, re-read by `verify`, keeps no token that could still cast a vote.
     token_digests: bool = False
+    asks: frozenset[str] = frozenset()  # the tokens (as in `tokens`) of `ask` notices
+
+    def token_key(self, token: str) -> str:
+        """How a token (lower case) is written in `tokens` and `asks`."""
+        if self.token_digests:
+            return "sha256:" + hashlib.sha256(token.encode("ascii")).hexdigest()
+        return token
 
     def token_owner(self, token: str) -> tuple[str, str] | None:
-        """(motion id, member id) of a ballot token (lower case), or None."""
-        if self.token_digests:
-            token = "sha256:" + hashlib.sha256(token.encode("ascii")).hexdigest()
-        return self.tokens.get(token)
+        """(motion id, member id) of a ballot or notice token (lower case), or None."""
+        return self.tokens.get(self.token_key(token))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,8 @@ class Matched:
     strength: Strength = Strength.WEAK
     also: tuple[tuple[str, str], ...] = ()
     failed_auth: str = ""  # the receiving server's DKIM/DMARC failure, in words, or ""
+    # In reply to an `ask` sent to this member: read by the strict one-word rule.
+    answers_ask: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +146,7 @@ def tokens_in(msg: Message) -> set[str]:
             found.update(t.lower() for t in _TOKEN_IN_ADDRESS.findall(str(value)[:20_000]))
     for name in ("In-Reply-To", "References"):
         for value in msg.get_all(name) or []:
-            found.update(t.lower() for t in _TOKEN_IN_MESSAGE_ID.findall(str(value)[:20_000]))
+            found.update(t.lower() for _, t in _TOKEN_IN_MESSAGE_ID.findall(str(value)[:20_000]))
     return found
 
 
@@ -175,8 +185,28 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
             failed_auth=auth.detail,
         )
     if tie.strength is Strength.TOKEN_AUTHENTICATED:
-        return replace(tie, strength=token_strength(auth.verdict))
+        tie = replace(tie, strength=token_strength(auth.verdict))
+    if directory.asks and _answers_ask(msg, tie, directory):
+        tie = replace(tie, answers_ask=True)
     return tie
+
+
+def _answers_ask(msg: Message, tie: Matched, directory: Directory) -> bool:
+    """Whether the message replies directly (In-Reply-To, else the last References id)
+    to an `ask` sent to the very member it is matched to."""
+    parent = str(msg.get("In-Reply-To") or "").strip()
+    if not parent:
+        ids = str(msg.get("References") or "").split()
+        parent = ids[-1] if ids else ""
+    found = _TOKEN_IN_MESSAGE_ID.search(parent[:2000])
+    if found is None or found.group(1).lower() != "ask":
+        return False
+    token = found.group(2).lower()
+    owner = directory.token_owner(token)
+    return directory.token_key(token) in directory.asks and owner == (
+        tie.motion_id,
+        tie.member_id,
+    )
 
 
 def _also_review(first: str | None, then: str) -> str:

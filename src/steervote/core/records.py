@@ -46,6 +46,42 @@ class BallotRecord:
     sent_at: datetime | None
 
 
+class NoticeKind(StrEnum):
+    """A message to a member after their ballot (issue 12's member loop)."""
+
+    RECEIPT = "receipt"  # their vote as it now stands, and the words it was read from
+    ASK = "ask"  # a request for one word about a reply that could not be counted
+    REMINDER = "reminder"  # to a member who has not voted, before the deadline
+    ANNOUNCEMENT = "announcement"  # the result (or its correction), to members and observers
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """One notice and its send status (sent, resumed and settled exactly as ballots are).
+
+    recipient: a member id, or an observer's address (announcements); key: what it is
+    about — one notice per (motion, kind, recipient, key), so a member never gets the
+    same notice twice; token: its own token, in its Message-ID, so a reply to it is
+    matched to the member (None for an observer); refers_to: the Message-ID of the reply
+    it concerns, or ""; summary: what it said, in one line; times aware UTC.
+    """
+
+    motion_id: str
+    kind: NoticeKind
+    recipient: str
+    key: str
+    name: str
+    address: str
+    token: str | None
+    message_id: str
+    refers_to: str
+    summary: str
+    status: BallotStatus
+    detail: str
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """A recorded message that matched a motion and a member.

@@ -1,0 +1,271 @@
+"""What each member-loop command sends, to whom, and what it says (issue 12).
+
+acknowledge: a receipt to each member whose vote (from mail or a ruling) has not been
+acknowledged as it now stands. ask: a request for one word to each member awaiting
+review, once per reply asked about. remind: before the deadline, to members who have
+not voted, never twice within an interval. announce: the result to every member and
+observer, once per result; a changed result is announced again as a correction.
+Each planner returns the drafts and how to write each; services.notify sends them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from steervote.adapters.store import Store
+from steervote.core.ballot import Addressing
+from steervote.core.member_lookup import find_member
+from steervote.core.notice import compose_notice, draft
+from steervote.core.notice_text import (
+    Body,
+    announcement_body,
+    ask_body,
+    receipt_body,
+    reminder_body,
+    result_summary,
+)
+from steervote.core.records import BallotRecord, BallotStatus, NoticeKind, NoticeRecord
+from steervote.core.tally import Status, TallyResult
+from steervote.errors import InvalidInput
+from steervote.services.notify import Compose, NoticePlan, plan_notices
+from steervote.services.review import report
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A notice command's plan and how to write each of its messages."""
+
+    plan: NoticePlan
+    compose: Compose
+    result: TallyResult
+
+
+def _ballots(store: Store, motion_id: str) -> dict[str, BallotRecord]:
+    return {b.recipient: b for b in store.ballots(motion_id)}
+
+
+def _writer(
+    result: TallyResult,
+    ballots: dict[str, BallotRecord],
+    addressing: Addressing,
+    bodies: dict[tuple[str, str], Body],
+    now: datetime,
+) -> Compose:
+    """compose(notice): its message, from the body planned for (recipient, key), or, for
+    an earlier unsent notice, the body of its recipient's current draft."""
+    latest = {recipient: body for (recipient, _), body in bodies.items()}
+
+    def compose(n: NoticeRecord) -> EmailMessage:
+        body = bodies.get((n.recipient, n.key)) or latest[n.recipient]
+        return compose_notice(
+            result.motion,
+            n,
+            ballots[n.recipient],
+            addressing,
+            subject=body.subject,
+            text=body.text,
+            html=body.html,
+            now=now,
+        )
+
+    return compose
+
+
+def acknowledge(store: Store, motion_id: str, addressing: Addressing, *, now: datetime) -> Outgoing:
+    """A receipt to each member whose current vote has no receipt as it now stands."""
+    result = report(store, motion_id, now=now).result
+    ballots = _ballots(store, motion_id)
+    drafts: list[NoticeRecord] = []
+    bodies: dict[tuple[str, str], Body] = {}
+    for line in result.lines:
+        ruling = line.ruling.ruling if line.ruling is not None and line.how == "ruling" else None
+        if line.member.id not in ballots or (line.status is not Status.COUNTED and ruling is None):
+            continue
+        vote = line.vote.value if line.vote else "none"
+        if ruling is not None:
+            key = f"ruling:{ruling.ruled_at.isoformat()}:{vote}"
+            words = ""
+        else:
+            key = f"reply:{line.ref}:{vote}"
+            words = line.evidence or ""
+        summary = f"{vote.upper()} " + ("by ruling" if ruling else f"from reply {line.ref}")
+        n = draft(
+            result.motion,
+            NoticeKind.RECEIPT,
+            ballots[line.member.id],
+            addressing,
+            key=key,
+            refers_to="" if ruling else (line.message_id or ""),
+            summary=summary,
+            now=now,
+        )
+        drafts.append(n)
+        bodies[(n.recipient, key)] = receipt_body(
+            result.motion,
+            line.member,
+            vote=line.vote,
+            received_at=line.received_at,
+            words=words,
+            ruling=ruling,
+            now=now,
+        )
+    plan = plan_notices(store, result.motion, NoticeKind.RECEIPT, drafts)
+    return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def ask(
+    store: Store,
+    motion_id: str,
+    addressing: Addressing,
+    *,
+    now: datetime,
+    members: Sequence[str] = (),
+    reason: str | None = None,
+) -> Outgoing:
+    """A request for one word to each member awaiting review (or each named member),
+    once per reply asked about. InvalidInput after the deadline or for an unknown member."""
+    r = report(store, motion_id, now=now)
+    result = r.result
+    if result.closed:
+        raise InvalidInput(f"motion {motion_id}: voting has closed; an answer could not count")
+    ballots = _ballots(store, motion_id)
+    chosen = {find_member(result.motion, m).id for m in members}
+    drafts: list[NoticeRecord] = []
+    bodies: dict[tuple[str, str], Body] = {}
+    skipped: list[tuple[str, str]] = []
+    words = {x.ref: x.own_text for x in r.replies}
+    for line in result.lines:
+        if chosen and line.member.id not in chosen:
+            continue
+        if line.status is not Status.NEEDS_REVIEW and not chosen:
+            continue
+        if line.ref is None or line.received_at is None or line.how == "ruling":
+            skipped.append((line.member.id, "no reply to ask about"))
+            continue
+        key = f"reply:{line.ref}"
+        n = draft(
+            result.motion,
+            NoticeKind.ASK,
+            ballots[line.member.id],
+            addressing,
+            key=key,
+            refers_to=line.message_id or "",
+            summary=f"about reply {line.ref}",
+            now=now,
+        )
+        drafts.append(n)
+        bodies[(n.recipient, key)] = ask_body(
+            result.motion,
+            line.member,
+            received_at=line.received_at,
+            reason=line.reason,
+            secretary_reason=reason,
+            words=words.get(line.ref, "") or line.evidence or "",
+            now=now,
+        )
+    plan = plan_notices(store, result.motion, NoticeKind.ASK, drafts, skipped=skipped)
+    return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def remind(
+    store: Store,
+    motion_id: str,
+    addressing: Addressing,
+    *,
+    now: datetime,
+    include_review: bool = False,
+    min_interval: timedelta = timedelta(hours=24),
+) -> Outgoing:
+    """A reminder to each member who has not voted (and, with include_review, each in
+    review), before the deadline only, never to one reminded within min_interval."""
+    result = report(store, motion_id, now=now).result
+    if result.closed:
+        raise InvalidInput(f"motion {motion_id}: voting has closed; nobody can vote now")
+    ballots = _ballots(store, motion_id)
+    earlier: dict[str, list[NoticeRecord]] = {}
+    for n in store.notices(motion_id, NoticeKind.REMINDER):
+        earlier.setdefault(n.recipient, []).append(n)
+    wanted = {Status.NOT_VOTED} | ({Status.NEEDS_REVIEW} if include_review else set())
+    drafts: list[NoticeRecord] = []
+    bodies: dict[tuple[str, str], Body] = {}
+    skipped: list[tuple[str, str]] = []
+    for line in result.lines:
+        if line.status not in wanted or line.member.id not in ballots:
+            continue
+        if line.status is Status.NOT_VOTED and line.how == "ruling":
+            continue  # ruled as no vote: settled, not forgotten
+        mine = earlier.get(line.member.id, [])
+        unsent = [n for n in mine if n.status in (BallotStatus.PENDING, BallotStatus.FAILED)]
+        recent = [n for n in mine if (n.sent_at or n.created_at) > now - min_interval]
+        if recent and not unsent:
+            skipped.append((line.member.id, "reminded within the interval"))
+            continue
+        key = unsent[-1].key if unsent else f"at:{now.isoformat()}"
+        n = draft(
+            result.motion,
+            NoticeKind.REMINDER,
+            ballots[line.member.id],
+            addressing,
+            key=key,
+            now=now,
+        )
+        drafts.append(n)
+        bodies[(n.recipient, key)] = reminder_body(
+            result.motion, line.member, now=now, in_review=line.status is Status.NEEDS_REVIEW
+        )
+    plan = plan_notices(store, result.motion, NoticeKind.REMINDER, drafts, skipped=skipped)
+    return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def announce(
+    store: Store,
+    motion_id: str,
+    addressing: Addressing,
+    *,
+    now: datetime,
+    provisional: bool = False,
+    counts_only: bool = False,
+) -> Outgoing:
+    """The result to every member and observer, once per result; a result that differs
+    from the one announced before goes out as a correction saying what changed.
+    InvalidInput before the deadline unless the outcome is decided or provisional."""
+    result = report(store, motion_id, now=now).result
+    if not result.closed and not result.outcome.decided and not provisional:
+        raise InvalidInput(
+            f"motion {motion_id}: the result is still pending before the deadline; "
+            "announce it after the deadline, once decided, or with --provisional"
+        )
+    provisional = provisional and not result.closed and not result.outcome.decided
+    summary = result_summary(result, counts_only=counts_only)
+    key = hashlib.sha256(summary.encode("utf-8")).hexdigest()[:32]
+    sent = [
+        n
+        for n in store.notices(motion_id, NoticeKind.ANNOUNCEMENT)
+        if n.status is BallotStatus.SENT
+    ]
+    # What this announcement corrects: the last other result sent before this one was
+    # first sent (none: it is the first announcement).
+    first = min((_when(n) for n in sent if n.key == key), default=None)
+    before = [n for n in sent if n.key != key and (first is None or _when(n) < first)]
+    previous = max(before, key=_when).summary if before else None
+    ballots = _ballots(store, motion_id)
+    body = announcement_body(
+        result, provisional=provisional, counts_only=counts_only, previous=previous, now=now
+    )
+    drafts = [
+        draft(
+            result.motion, NoticeKind.ANNOUNCEMENT, b, addressing, key=key, summary=summary, now=now
+        )
+        for b in ballots.values()
+    ]
+    bodies = {(n.recipient, key): body for n in drafts}
+    plan = plan_notices(store, result.motion, NoticeKind.ANNOUNCEMENT, drafts)
+    return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def _when(n: NoticeRecord) -> datetime:
+    return n.sent_at or n.created_at
