@@ -63,6 +63,7 @@ def test_audit_then_verify_confirms_the_result(audited: tuple[Election, Path]) -
             "messages",
             "messages.json",
             "motion.yaml",
+            "notices.json",
             "others.json",
             "result.json",
             "result.txt",
@@ -286,3 +287,23 @@ def test_a_2000_member_ballot_audits_and_verifies(
     assert VERIFIED in " ".join(run.out.split())
     shutil.rmtree(isolated / "big-audit")
     assert member_address(1) == "m00001@members.example"
+
+
+def test_the_demo_with_its_ask_and_answer_audits_and_verifies(
+    cli: Any, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo asks its unclear member for one word and counts the answer: the audit
+    carries the ask (its token only hashed), and verify reads the answer as the tally did
+    (matched through the hashed token of the ask, read by the strict rule)."""
+    assert cli("demo", "--dir", "d").code == 0
+    monkeypatch.chdir(isolated / "d")
+    assert cli("audit", "new-constitution", "--out", "folder").code == 0
+    notices = json.loads((isolated / "d" / "folder" / "notices.json").read_text("utf-8"))
+    [asked] = [n for n in notices if n["kind"] == "ask"]
+    assert asked["message_id"].startswith("<ask.new-constitution.[token]@")
+    entries = json.loads((isolated / "d" / "folder" / "messages.json").read_text("utf-8"))
+    answers = [e for e in entries if e["member"] == asked["recipient"]]
+    assert [e["disposition"] for e in answers] == ["needs_review", "vote"]
+    run = cli("verify", "folder")
+    assert run.code == 0, run.out
+    assert VERIFIED in " ".join(run.out.split())

@@ -190,7 +190,7 @@ def test_json_shape(election: Election) -> None:
     }
     assert [e["kind"] for e in data["history"]] == ["ballot", "message", "ruling", "closes"]
     ballot, message, ruling, closes = data["history"]
-    assert list(ballot) == ["kind", "at", "to", "status", "message_id", "detail"]
+    assert list(ballot) == ["kind", "at", "to", "status", "message_id", "detail", "about"]
     assert list(message) == [
         *("kind", "number", "at", "time_from", "time_proven", "late", "from", "subject"),
         *("message_id", "dated", "motion", "how", "strength", "reading", "vote", "reason"),

@@ -199,6 +199,26 @@ def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> Non
     )
 
 
+_SENT_NOUNS = (
+    ("ballot", "ballot", "ballots"),
+    ("copy", "observer copy", "observer copies"),
+    ("receipt", "receipt", "receipts"),
+    ("ask", "request for one word", "requests for one word"),
+    ("reminder", "reminder", "reminders"),
+    ("announcement", "announcement", "announcements"),
+)
+
+
+def sent_line(motion_id: str, sent: dict[str, int]) -> str:
+    """ "new-constitution: sent 12 ballots, 2 observer copies, 9 receipts, 1 request …"."""
+    parts = [
+        f"{sent[key]} {one if sent[key] == 1 else many}"
+        for key, one, many in _SENT_NOUNS
+        if sent.get(key)
+    ]
+    return f"{motion_id}: sent " + (", ".join(parts) if parts else "nothing yet")
+
+
 def status(console: Console, results: Sequence[TallyResult]) -> None:
     """One row per recorded motion."""
     if not results:
@@ -292,6 +312,8 @@ def _event(console: Console, e: Event, h: History, tz: str) -> None:
         verb = _SENT.get(e.status, e.status)
         _say(console, Text(f"{_at(e.at, tz)}  {e.kind} {verb} ") + safe(e.address))
         _say(console, Text("    Message-ID: ") + safe(e.message_id))
+        if e.about:
+            _say(console, Text("    about: ") + safe(e.about, 300))
         if e.detail:
             _say(console, Text("    ") + safe(e.detail, 300))
     elif isinstance(e, Message):

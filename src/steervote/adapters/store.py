@@ -830,6 +830,27 @@ class Store:
             s.commit()
         return len(new)
 
+    def sent_counts(self, motion_id: str) -> dict[str, int]:
+        """How many messages went out on a motion, by what they are: "ballot" (to voting
+        members), "copy" (to observers), and each NoticeKind value; sent ones only."""
+        b = BallotRow.__table__  # type: ignore[attr-defined]
+        n = NoticeRow.__table__  # type: ignore[attr-defined]
+        sent = BallotStatus.SENT.value
+        with self.engine.connect() as connection:
+            ballots = connection.execute(
+                sa_select(b.c.voting, func.count())
+                .where(b.c.motion_id == motion_id, b.c.status == sent)
+                .group_by(b.c.voting)
+            ).all()
+            notices = connection.execute(
+                sa_select(n.c.kind, func.count())
+                .where(n.c.motion_id == motion_id, n.c.status == sent)
+                .group_by(n.c.kind)
+            ).all()
+        counts = {"ballot" if voting else "copy": int(k) for voting, k in ballots}
+        counts.update({str(kind): int(k) for kind, k in notices})
+        return counts
+
     @contextmanager
     def notice_marker(
         self, motion_id: str

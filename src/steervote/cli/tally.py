@@ -119,6 +119,10 @@ def tally(
         consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
     for r in reports:
         render.tally(consoles.out, r.result, r.ignored)
+        if r.sent is not None:
+            consoles.out.print(
+                render.sent_line(r.result.motion.id, r.sent), markup=False, highlight=False
+            )
 
 
 def _reports(store: Store, motion_id: str | None, *, ballots: bool) -> list[Report]:
@@ -230,3 +234,8 @@ def status(ctx: typer.Context) -> None:
 
     reports = all_reports(open_store(settings_of(ctx)), now=now())
     render.status(consoles.out, [r.result for r in reports])
+    for r in reports:
+        if r.sent is not None:
+            consoles.out.print(
+                render.sent_line(r.result.motion.id, r.sent), markup=False, highlight=False
+            )

@@ -30,6 +30,7 @@ from steervote.evidence.documents import (
     electorate_document,
     message_document,
     motion_document,
+    notices_document,
     ruling_document,
     when,
 )
@@ -139,6 +140,7 @@ def _write(
     names.append(f.MOTION)
     put_json(f.ELECTORATE, electorate_document(motion))
     put_json(f.BALLOTS, ballots_document(store.ballots(motion.id)))
+    put_json(f.NOTICES, notices_document(store.notices(motion.id)))
     messages = store.messages(motion.id)
     (work / f.MESSAGE_DIR).mkdir()
     entries = [message_document(m, _kept_file(store, m, work, names)) for m in messages]
@@ -199,6 +201,8 @@ ballots.json     Every ballot and information copy sent: recipient, address, sta
                  when. The personal token of a ballot is given only as its SHA-256
                  ("token_sha256"), and cut out of the ballot's Message-ID, since a token
                  can still cast a vote while the motion is open.
+notices.json     Every receipt, ask, reminder and announcement sent to a member or
+                 observer after the ballots (a token, again, only as its SHA-256).
 messages/        Every message tied to this motion, as received, byte for byte, named
                  by its own SHA-256 (so a changed byte shows). Open one with any mail
                  program or text editor; nothing in it is run.

@@ -16,6 +16,8 @@ from steervote.core.records import (
     BallotRecord,
     BallotStatus,
     Disposition,
+    NoticeKind,
+    NoticeRecord,
     RecordedMessage,
     Ruling,
 )
@@ -161,6 +163,55 @@ def ballots_from_document(doc: Any, motion_id: str) -> list[BallotRecord]:
                 message_id=_str(b, "message_id"),
                 status=_enum(BallotStatus, _str(b, "status"), "status"),
                 detail=_str(b, "detail"),
+                sent_at=_time(sent, "sent_at") if sent else None,
+            )
+        )
+    return out
+
+
+def notices_document(notices: Sequence[NoticeRecord]) -> list[dict[str, Any]]:
+    """Every receipt, ask, reminder and announcement; tokens only as SHA-256, as ballots."""
+    return [
+        {
+            "kind": n.kind.value,
+            "recipient": n.recipient,
+            "key": n.key,
+            "name": n.name,
+            "address": n.address,
+            "token_sha256": token_digest(n.token) if n.token else None,
+            "message_id": n.message_id.replace(n.token, "[token]") if n.token else n.message_id,
+            "refers_to": n.refers_to,
+            "summary": n.summary,
+            "status": n.status.value,
+            "detail": n.detail,
+            "created_at": when(n.created_at),
+            "sent_at": when(n.sent_at),
+        }
+        for n in notices
+    ]
+
+
+def notices_from_document(doc: Any, motion_id: str) -> list[NoticeRecord]:
+    """Notice records whose token is "sha256:" + its digest (Directory.token_digests)."""
+    out = []
+    for n in map(_object_of, _list(doc, "notices.json")):
+        digest = _opt_str(n, "token_sha256")
+        sent = _opt_str(n, "sent_at")
+        out.append(
+            NoticeRecord(
+                motion_id=motion_id,
+                kind=_enum(NoticeKind, _str(n, "kind"), "kind"),
+                recipient=_str(n, "recipient"),
+                key=_str(n, "key"),
+                name=_str(n, "name"),
+                address=_str(n, "address"),
+                token=f"sha256:{digest}" if digest else None,
+                message_id=_str(n, "message_id"),
+                refers_to=_str(n, "refers_to"),
+                summary=_str(n, "summary"),
+                status=_enum(BallotStatus, _str(n, "status"), "status"),
+                detail=_str(n, "detail"),
+                created_at=_time(_str(n, "created_at"), "created_at"),
                 sent_at=_time(sent, "sent_at") if sent else None,
             )
         )

@@ -25,6 +25,7 @@ AUDIT = "audit.json"  # format, steervote version, when, the settings that affec
 MOTION = "motion.yaml"
 ELECTORATE = "electorate.json"
 BALLOTS = "ballots.json"
+NOTICES = "notices.json"  # receipts, asks, reminders, announcements
 MESSAGES = "messages.json"
 MESSAGE_DIR = "messages"
 OTHERS = "others.json"

@@ -33,6 +33,7 @@ from steervote.evidence.documents import (
     ballots_from_document,
     message_from_document,
     motion_from_document,
+    notices_from_document,
     ruling_from_document,
 )
 from steervote.services.collect import collect
@@ -85,6 +86,11 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
         audited_at = datetime.fromisoformat(str(audit["audited_at"]))
         entries = [message_from_document(e) for e in _list(f.read_json(folder / f.MESSAGES))]
         ballots = ballots_from_document(f.read_json(folder / f.BALLOTS), motion.id)
+        notices = (
+            notices_from_document(f.read_json(folder / f.NOTICES), motion.id)
+            if (folder / f.NOTICES).exists() or f.NOTICES in _listed(folder)
+            else []
+        )
         rulings = [
             ruling_from_document(r, motion.id) for r in _list(f.read_json(folder / f.RULINGS))
         ]
@@ -99,6 +105,8 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
         store = Store(f"sqlite:///{Path(tmp) / 'verify.db'}")
         try:
             store.record_motion(motion, digest=digest, ballots=ballots, now=audited_at)
+            store.add_notices(notices)  # their tokens match replies to them, as ballots'
+
             derived = _reread(
                 folder, store, motion.id, entries, audited_at, authserv, received_by, found
             )
@@ -119,6 +127,15 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
         len(entries),
         motion.electorate,
     )
+
+
+def _listed(folder: Path) -> set[str]:
+    """The files the MANIFEST names (a file it names but the folder lacks must be read,
+    to fail as missing, not be passed over as absent)."""
+    try:
+        return set(f.read_manifest(folder).hashes)
+    except f.FolderUnreadable:
+        return set()
 
 
 def _list(value: Any) -> list[Any]:

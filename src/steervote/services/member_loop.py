@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from steervote.adapters.store import Store
@@ -92,7 +92,11 @@ def acknowledge(store: Store, motion_id: str, addressing: Addressing, *, now: da
         else:
             key = f"reply:{line.ref}:{vote}"
             words = line.evidence or ""
-        summary = f"{vote.upper()} " + ("by ruling" if ruling else f"from reply {line.ref}")
+        summary = f"{vote.upper()} " + (
+            f"by the ruling of {ruling.ruled_at:%Y-%m-%d %H:%M} UTC"
+            if ruling
+            else f"from the reply received {_utc(line.received_at)}"
+        )
         n = draft(
             result.motion,
             NoticeKind.RECEIPT,
@@ -154,7 +158,7 @@ def ask(
             addressing,
             key=key,
             refers_to=line.message_id or "",
-            summary=f"about reply {line.ref}",
+            summary=f"the reply received {_utc(line.received_at)}",
             now=now,
         )
         drafts.append(n)
@@ -265,6 +269,10 @@ def announce(
     bodies = {(n.recipient, key): body for n in drafts}
     plan = plan_notices(store, result.motion, NoticeKind.ANNOUNCEMENT, drafts)
     return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def _utc(t: datetime | None) -> str:
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if t is not None else "(unknown time)"
 
 
 def _when(n: NoticeRecord) -> datetime:

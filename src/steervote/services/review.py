@@ -25,6 +25,7 @@ class Report:
     replies: tuple[Received, ...]
     ignored: tuple[IgnoredMessage, ...]
     ballots: BallotCounts | None = None
+    sent: dict[str, int] | None = None  # Store.sent_counts: ballots, copies, each notice kind
 
 
 def report(store: Store, motion_id: str, *, now: datetime, ballots: bool = False) -> Report:
@@ -36,7 +37,8 @@ def report(store: Store, motion_id: str, *, now: datetime, ballots: bool = False
     replies = tuple(store.received(motion_id))
     result = tally(recorded.motion, replies, store.rulings(motion_id), now=now)
     counted = count_ballots(store.ballots(motion_id)) if ballots else None
-    return Report(result, replies, tuple(store.ignored(motion_id)), counted)
+    sent = store.sent_counts(motion_id)
+    return Report(result, replies, tuple(store.ignored(motion_id)), counted, sent)
 
 
 def all_reports(store: Store, *, now: datetime, ballots: bool = False) -> list[Report]:

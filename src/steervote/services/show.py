@@ -17,7 +17,7 @@ from steervote.core.address import mailbox_addresses
 from steervote.core.member_lookup import find_member
 from steervote.core.motion import Member, Motion
 from steervote.core.receipt import is_proven
-from steervote.core.records import CASTING, BallotRecord, RecordedMessage, Ruling
+from steervote.core.records import CASTING, BallotRecord, NoticeRecord, RecordedMessage, Ruling
 from steervote.core.tally import MemberLine, Status
 from steervote.errors import ExitCode, InvalidInput, SteervoteError, UnknownMotion
 from steervote.services.review import report
@@ -33,14 +33,15 @@ class NotKept(SteervoteError):
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """A ballot (or, later, a notice) sent to the member; its Message-ID holds their token."""
+    """A ballot or notice sent to the member; its Message-ID holds a token of theirs."""
 
-    kind: str  # "ballot"
+    kind: str  # "ballot", or a core.records.NoticeKind value ("receipt", "ask", ...)
     at: datetime | None  # aware UTC; None while not sent
     address: str
     status: str  # core.records.BallotStatus value
     message_id: str
     detail: str
+    about: str = ""  # a notice's summary: what it said (the vote receipted, the reply asked about)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ def member_history(store: Store, motion_id: str, who: str, *, now: datetime) -> 
     line = next(x for x in report(store, motion_id, now=now).result.lines if x.member == member)
     standing_ruling = line.how == "ruling"
     events: list[Event] = [_sent(b) for b in store.ballots(motion_id) if b.recipient == member.id]
+    events += [_notice(n) for n in store.notices(motion_id) if n.recipient == member.id]
     # Messages tied to no motion are searched too: a member's vote sent without the ballot's
     # token or subject tag is ignored, and is what "I did vote!" is about.
     messages = [*store.messages(motion_id), *store.messages(None)]
@@ -158,6 +160,18 @@ def raw_message(store: Store, history: History, number: int) -> tuple[Message, b
 
 def _sent(b: BallotRecord) -> Sent:
     return Sent("ballot", b.sent_at, b.address, b.status.value, b.message_id, b.detail)
+
+
+def _notice(n: NoticeRecord) -> Sent:
+    return Sent(
+        n.kind.value,
+        n.sent_at or n.created_at,
+        n.address,
+        n.status.value,
+        n.message_id,
+        n.detail,
+        n.summary,
+    )
 
 
 def _messages(
@@ -252,6 +266,7 @@ def _event_data(e: Event) -> dict[str, Any]:
             "status": e.status,
             "message_id": e.message_id,
             "detail": e.detail,
+            "about": e.about,
         }
     if isinstance(e, Message):
         r = e.record
