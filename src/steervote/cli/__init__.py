@@ -177,5 +177,5 @@ def main() -> None:
 
 # The commands register themselves on `app` when imported, in --help's order.
 # isort: off
-from steervote.cli import propose, tally, show, notify, audit, demo  # noqa: E402, F401
+from steervote.cli import propose, tally, review, show, notify, audit, demo  # noqa: E402, F401
 # isort: on

@@ -208,11 +208,18 @@ def remind(
     from steervote.core.deadline import parse_duration
     from steervote.services import member_loop
 
-    interval = parse_duration(min_interval.strip())
+    try:
+        interval = parse_duration(min_interval.strip())
+    except OverflowError:
+        raise InvalidInput(f"--min-interval {min_interval!r}: too long") from None
     if interval is None:
         raise InvalidInput(
             f"--min-interval {min_interval!r}: expected a duration like 24h, 2d or 90m"
         )
+    if not interval:
+        # No interval would remind again everyone reminded by a run just before, even one
+        # re-run to finish after a dropped connection.
+        raise InvalidInput(f"--min-interval {min_interval!r}: must be longer than 0")
     _send(
         ctx,
         "Reminders",
