@@ -321,6 +321,29 @@ def test_a_relative_deadline_keeps_the_date_from_when_the_motion_was_first_propo
     assert all("= 2027-01-19 09:30 UTC" in t for t in texts)
 
 
+def test_a_relative_deadline_starts_when_the_first_ballot_goes_out(
+    motion_file: Path, store: Store, servers: CrashableServers, smtp_server: SmtpServer
+) -> None:
+    """Issue 13: with the server down no ballot went out, so the clock has not started:
+    a re-run two days later counts 7 days from then, and every ballot says so."""
+    down = servers.new()
+    down.stop()
+    first = run(motion_file, store, down)
+    assert first.sent_now == 0 and first.error is not None
+    recorded = store.recorded_motion(MOTION_ID)
+    assert recorded is not None and recorded.motion.closes == NOW + timedelta(days=7)
+
+    later = NOW + timedelta(days=2, hours=5)
+    second = run(motion_file, store, smtp_server, now=later)
+
+    assert (second.sent_now, second.error) == (14, None)
+    recorded = store.recorded_motion(MOTION_ID)
+    assert recorded is not None and recorded.motion.closes == later + timedelta(days=7)
+    texts = [plain_text(m[0]) for m in received(smtp_server).values()]
+    assert len(texts) == 14
+    assert all("= 2027-01-21 14:30 UTC" in t for t in texts)
+
+
 def test_ballots_left_unsent_are_not_sent_after_the_vote_closed(
     motion_file: Path, store: Store, servers: CrashableServers, smtp_server: SmtpServer
 ) -> None:

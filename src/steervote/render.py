@@ -216,7 +216,19 @@ def sent_line(motion_id: str, sent: dict[str, int]) -> str:
         for key, one, many in _SENT_NOUNS
         if sent.get(key)
     ]
-    return f"{motion_id}: sent " + (", ".join(parts) if parts else "nothing yet")
+    line = f"{motion_id}: sent " + (", ".join(parts) if parts else "nothing yet")
+    unsure = sent.get("ballot:unconfirmed", 0)
+    if unsure:
+        line += f" ({unsure} of the ballots unconfirmed: see `steervote propose` for them)"
+    missing = {k: sent.get(f"ballot:{k}", 0) for k in ("failed", "pending")}
+    if any(missing.values()):
+        n = sum(missing.values())
+        how = " and ".join(f"{v} {k}" for k, v in missing.items() if v)
+        line += (
+            f". {n} {'member has' if n == 1 else 'members have'} no ballot ({how}): "
+            "re-run `steervote propose` to send them"
+        )
+    return line
 
 
 def status(console: Console, results: Sequence[TallyResult]) -> None:

@@ -832,22 +832,36 @@ class Store:
 
     def sent_counts(self, motion_id: str) -> dict[str, int]:
         """How many messages went out on a motion, by what they are: "ballot" (to voting
-        members), "copy" (to observers), and each NoticeKind value; sent ones only."""
+        members), "copy" (to observers), and each NoticeKind value, sent ones only; and the
+        voting members' ballots that did not: "ballot:failed", "ballot:pending", and
+        "ballot:unconfirmed" (handed to the server, never confirmed; also counted sent)."""
         b = BallotRow.__table__  # type: ignore[attr-defined]
         n = NoticeRow.__table__  # type: ignore[attr-defined]
         sent = BallotStatus.SENT.value
+        unsure = or_(
+            b.c.status == BallotStatus.SENDING.value,
+            b.c.detail.like("delivery unconfirmed%"),
+        )
         with self.engine.connect() as connection:
             ballots = connection.execute(
-                sa_select(b.c.voting, func.count())
-                .where(b.c.motion_id == motion_id, b.c.status == sent)
-                .group_by(b.c.voting)
+                sa_select(b.c.voting, b.c.status, unsure, func.count())
+                .where(b.c.motion_id == motion_id)
+                .group_by(b.c.voting, b.c.status, unsure)
             ).all()
             notices = connection.execute(
                 sa_select(n.c.kind, func.count())
                 .where(n.c.motion_id == motion_id, n.c.status == sent)
                 .group_by(n.c.kind)
             ).all()
-        counts = {"ballot" if voting else "copy": int(k) for voting, k in ballots}
+        counts: dict[str, int] = {}
+        for voting, status, unconfirmed, k in ballots:
+            what = "ballot" if voting else "copy"
+            if status in (sent, BallotStatus.SENDING.value):
+                counts[what] = counts.get(what, 0) + int(k)
+            elif voting:
+                counts[f"ballot:{status}"] = counts.get(f"ballot:{status}", 0) + int(k)
+            if unconfirmed and voting:
+                counts["ballot:unconfirmed"] = counts.get("ballot:unconfirmed", 0) + int(k)
         counts.update({str(kind): int(k) for kind, k in notices})
         return counts
 

@@ -109,6 +109,9 @@ INTERRUPTED = (
 )
 
 
+_WENT_OUT = (BallotStatus.SENT, BallotStatus.SENDING)
+
+
 def unconfirmed(ballot: BallotRecord) -> bool:
     """Whether a ballot was handed to the server without the server confirming it."""
     return ballot.status is BallotStatus.SENDING or (
@@ -217,8 +220,15 @@ def plan(
         attachments = read_attachments(motion)
     recorded = store.recorded_motion(motion.id) if store is not None else None
     spec = motion.closes_spec
-    if recorded is not None and parse_duration(spec) and spec == recorded.motion.closes_spec:
-        # "closes: 7d" means 7 days from when the motion was first proposed, not from now.
+    if (
+        recorded is not None
+        and parse_duration(spec)
+        and spec == recorded.motion.closes_spec
+        and store is not None
+        and any(b.status in _WENT_OUT for b in store.ballots(motion.id))
+    ):
+        # "closes: 7d" means 7 days from when the first ballot went out, not from now; while
+        # none has (the server was down), the clock has not started: it counts from now.
         motion = replace(motion, closes=recorded.motion.closes)
     digest = motion_digest(motion, attachments)
     fp = fingerprint(motion, attachments)
