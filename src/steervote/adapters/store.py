@@ -60,6 +60,7 @@ from steervote.core.records import (
     Received,
     RecordedMessage,
     Ruling,
+    Undo,
 )
 from steervote.core.storable import storable
 from steervote.core.strength import Strength
@@ -237,6 +238,17 @@ class RulingRow(SQLModel, table=True):
     reason: str
     ruled_by: str
     ruled_at: datetime
+
+
+class RulingUndoRow(SQLModel, table=True):
+    """The undo of a ruling (migration 7), recorded beside it: a ruling is never deleted."""
+
+    __tablename__ = "ruling_undo"
+    id: int | None = Field(default=None, primary_key=True)
+    ruling_id: int = Field(foreign_key="ruling.id", unique=True)
+    reason: str
+    undone_by: str
+    undone_at: datetime
 
 
 # --- values the store hands out ---------------------------------------------
@@ -438,6 +450,11 @@ def _migration_6(c: Connection) -> None:
     SQLModel.metadata.create_all(c, tables=[NoticeRow.__table__])  # type: ignore[attr-defined]
 
 
+def _migration_7(c: Connection) -> None:
+    """The undo of a ruling (`rule --undo`), kept beside the ruling it undoes."""
+    SQLModel.metadata.create_all(c, tables=[RulingUndoRow.__table__])  # type: ignore[attr-defined]
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
 MIGRATIONS = (
@@ -447,6 +464,7 @@ MIGRATIONS = (
     (4, _migration_4),
     (5, _migration_5),
     (6, _migration_6),
+    (7, _migration_7),
 )
 
 
@@ -1367,6 +1385,48 @@ class Store:
             ) in rows
         ]
 
+    def forget_mailbox(self, mailbox: str) -> int:
+        """Forget a mailbox read by mistake (the outbox, say): its position and every
+        message recorded from it, and their kept bytes. Returns how many messages.
+
+        Refused (StoreError, nothing changed) while any of them is a vote or a reply in
+        review: forgetting it would lose a member's vote. A mailbox never read: 0.
+        """
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        ties = MessageTieRow.__table__  # type: ignore[attr-defined]
+        raw = MessageRawRow.__table__  # type: ignore[attr-defined]
+        box = MailboxRow.__table__  # type: ignore[attr-defined]
+        with self._session() as s:
+            counted = dict(
+                s.execute(
+                    sa_select(t.c.disposition, func.count())
+                    .where(t.c.mailbox == mailbox)
+                    .group_by(t.c.disposition)
+                ).all()
+            )
+            held = {k: v for k, v in counted.items() if k != Disposition.IGNORED.value}
+            if held:
+                words = {"vote": ("vote", "votes"), "needs_review": ("in review", "in review")}
+                what = ", ".join(
+                    f"{v} {words[k][v != 1]}" for k, v in sorted(held.items(), reverse=True)
+                )
+                raise StoreError(
+                    f"{mailbox} holds replies that count or await review ({what}); "
+                    "it is not forgotten"
+                )
+            ids = sa_select(t.c.id).where(t.c.mailbox == mailbox)
+            shas = [
+                sha for (sha,) in s.execute(sa_select(t.c.sha256).where(t.c.mailbox == mailbox))
+            ]
+            s.execute(ties.delete().where(ties.c.message.in_(ids)))
+            s.execute(t.delete().where(t.c.mailbox == mailbox))
+            s.execute(box.delete().where(box.c.key == mailbox))
+            still = sa_select(t.c.sha256).where(t.c.sha256 == raw.c.sha256).exists()
+            for chunk in _chunks(sorted(set(shas)), 500):
+                s.execute(raw.delete().where(raw.c.sha256.in_(chunk), ~still))
+            s.commit()
+        return sum(counted.values())
+
     def raw_message(self, sha256: str) -> bytes | None:
         """The raw bytes of a message, as received, by its SHA-256 (hex); None when they
         were not kept (a message tied to no motion, too large to read, or recorded before
@@ -1430,10 +1490,16 @@ class Store:
     # --- rulings -------------------------------------------------------------
 
     def record_ruling(self, ruling: Ruling) -> None:
-        """Record the secretary's ruling; later rulings supersede earlier ones."""
+        """Record the secretary's ruling (with its undo, if it comes undone: an audit
+        folder replays it so); later rulings supersede earlier ones."""
+        self.record_rulings([ruling])
+
+    def record_rulings(self, rulings: Sequence[Ruling]) -> None:
+        """Record several rulings (and any undo each carries) in one transaction: all of
+        them or, if the database refuses one, none."""
         with self._session() as s:
-            s.add(
-                RulingRow(
+            for ruling in rulings:
+                row = RulingRow(
                     motion_id=ruling.motion_id,
                     member_id=ruling.member_id,
                     vote=ruling.vote.value if ruling.vote else None,
@@ -1441,28 +1507,83 @@ class Store:
                     ruled_by=ruling.ruled_by,
                     ruled_at=_db_time(ruling.ruled_at),
                 )
-            )
+                s.add(row)
+                if ruling.undone is not None:
+                    s.flush()  # The undo names the ruling's row.
+                    assert row.id is not None
+                    s.add(_undo_row(row.id, ruling.undone))
             s.commit()
 
     def rulings(self, motion_id: str) -> list[Ruling]:
-        """Every ruling on this motion, oldest first."""
+        """Every ruling on this motion, oldest first, each with its undo (or None)."""
         with self._session() as s:
             rows = s.exec(
-                select(RulingRow)
+                select(RulingRow, RulingUndoRow)
+                .join(
+                    RulingUndoRow,
+                    col(RulingUndoRow.ruling_id) == col(RulingRow.id),
+                    isouter=True,
+                )
                 .where(RulingRow.motion_id == motion_id)
                 .order_by(col(RulingRow.ruled_at), col(RulingRow.id))
             ).all()
-            return [
-                Ruling(
-                    r.motion_id,
-                    r.member_id,
-                    Vote(r.vote) if r.vote else None,
-                    r.reason,
-                    r.ruled_by,
-                    _aware(r.ruled_at),
+            return [_ruling(r, u) for r, u in rows]
+
+    def undo_ruling(self, motion_id: str, member_id: str, undo: Undo) -> Ruling | None:
+        """Record the undo of the member's latest ruling that holds (the latest by time,
+        as the tally orders them); the ruling stays recorded. Returns that ruling, undone,
+        or None when no ruling of theirs holds (nothing recorded).
+
+        One transaction that no other writer can enter: two undos at once undo two
+        rulings, one each, never the same one twice.
+        """
+        t = RulingRow.__table__  # type: ignore[attr-defined]
+        u = RulingUndoRow.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as c:
+            _begin_exclusive(c)
+            held = sa_select(u.c.id).where(u.c.ruling_id == t.c.id).exists()
+            row = c.execute(
+                sa_select(t)
+                .where(t.c.motion_id == motion_id, t.c.member_id == member_id, ~held)
+                .order_by(t.c.ruled_at.desc(), t.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                c.rollback()
+                return None
+            undone = _undo_row(row.id, undo)
+            c.execute(
+                u.insert().values(
+                    ruling_id=undone.ruling_id,
+                    reason=undone.reason,
+                    undone_by=undone.undone_by,
+                    undone_at=undone.undone_at,
                 )
-                for r in rows
-            ]
+            )
+            c.commit()
+        return _ruling(row, undone)
+
+
+def _undo_row(ruling_id: int, undo: Undo) -> RulingUndoRow:
+    return RulingUndoRow(
+        ruling_id=ruling_id,
+        reason=undo.reason,
+        undone_by=undo.undone_by,
+        undone_at=_db_time(undo.undone_at),
+    )
+
+
+def _ruling(r: Any, undo: RulingUndoRow | None) -> Ruling:
+    """A ruling row (ORM or Core) and its undo row, if any, as a Ruling."""
+    return Ruling(
+        r.motion_id,
+        r.member_id,
+        Vote(r.vote) if r.vote else None,
+        r.reason,
+        r.ruled_by,
+        _aware(r.ruled_at),
+        None if undo is None else Undo(undo.reason, undo.undone_by, _aware(undo.undone_at)),
+    )
 
 
 def _recorded(m: Any) -> RecordedMessage:

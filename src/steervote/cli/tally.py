@@ -78,6 +78,15 @@ def tally(
             "programs read accents. '-' writes it to standard output instead of the report.",
         ),
     ] = None,
+    forget_source: Annotated[
+        str | None,
+        typer.Option(
+            "--forget-source",
+            metavar="SOURCE",
+            help="Forget a source read by mistake (imap, maildir:PATH or mbox:PATH): its "
+            "messages leave every report. Refused while it holds a vote or a reply in review.",
+        ),
+    ] = None,
     rescan: Annotated[
         bool,
         typer.Option(
@@ -94,6 +103,9 @@ def tally(
     """
     from steervote import export
 
+    if forget_source is not None:
+        _forget(ctx, forget_source)
+        return
     csv_out = export.CsvOutput(csv_file) if csv_file is not None else None
     if csv_out is not None and csv_out.to_stdout and as_json:
         raise InvalidInput("--csv - and --json both write to standard output: choose one")
@@ -125,6 +137,26 @@ def tally(
             )
 
 
+def _forget(ctx: typer.Context, spec: str) -> None:
+    """tally --forget-source: the source's identity as tally records it, then forget it."""
+    from steervote.adapters.store import StoreError
+
+    settings = settings_of(ctx)
+    kind, _, path = spec.partition(":")
+    if kind in ("maildir", "mbox") and path:
+        key = f"{kind}:{Path(path).absolute()}"
+    elif spec == "imap":
+        key = _source(settings, spec).key
+    else:
+        raise InvalidInput(f"--forget-source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
+    try:
+        n = open_store(settings).forget_mailbox(key)
+    except StoreError as e:
+        raise InvalidInput(f"--forget-source: {e}") from None
+    noun = "message" if n == 1 else "messages"
+    consoles.out.print(f"Forgot {key}: {n} {noun} recorded from it.", markup=False, highlight=False)
+
+
 def _reports(store: Store, motion_id: str | None, *, ballots: bool) -> list[Report]:
     """The motion asked for, or every recorded motion (with ballot counts if `ballots`)."""
     from steervote.services.review import all_reports, report
@@ -153,7 +185,9 @@ def _collect(
     finally:
         mail.close()
     if not quiet:
-        if result.rescanned:
+        # A local folder renumbers whenever a file is added: its rescan is routine (and
+        # cheap: what it gave before is skipped unread), not worth a word.
+        if result.rescanned and not result.mailbox.startswith(("maildir:", "mbox:")):
             rescan_note = " (UIDVALIDITY changed: full rescan)"
         else:
             rescan_note = " (--rescan: read from the start)" if rescan else ""

@@ -30,7 +30,7 @@ from email.message import Message
 from enum import StrEnum
 
 from steervote.core.address import mailbox_addresses
-from steervote.core.ballot import TOKEN_LENGTH
+from steervote.core.ballot import MOTION_HEADER, TOKEN_LENGTH
 from steervote.core.strength import Strength, Verdict, authentication, token_strength
 from steervote.core.thread import quoted_motions, subject_tags
 
@@ -157,6 +157,9 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
     not looked for). Returns Matched, with `review` set when a person must decide, or
     Unmatched with the reason it is ignored.
     """
+    own = own_message(msg)
+    if own is not None:
+        return Unmatched(own)
     senders = sender_addresses(msg)
     sender = senders[0] if len(senders) == 1 else ""
     owners = {o for o in map(directory.token_owner, tokens_in(msg)) if o is not None}
@@ -206,6 +209,26 @@ def _answers_ask(msg: Message, tie: Matched, directory: Directory) -> bool:
     return directory.token_key(token) in directory.asks and owner == (
         tie.motion_id,
         tie.member_id,
+    )
+
+
+_OWN_MESSAGE_ID = re.compile(
+    r"<(ballot|copy|receipt|ask|reminder|result)\.[a-z0-9-]+\.[a-z0-9]+@[^>\s]+>", re.IGNORECASE
+)
+
+
+def own_message(msg: Message) -> str | None:
+    """Why this is a message steervote itself sent (a ballot, an observer's copy or a
+    notice: its own Message-ID and motion header), or None. Read from the outbox, or a
+    copy the server kept, it is never a reply."""
+    if MOTION_HEADER not in msg:
+        return None
+    found = _OWN_MESSAGE_ID.fullmatch(" ".join(str(msg.get("Message-ID") or "").split()))
+    if found is None:
+        return None
+    return (
+        f"sent by steervote itself (its own {found.group(1).lower()}), not a reply: "
+        "is this source the outbox?"
     )
 
 

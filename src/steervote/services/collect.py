@@ -16,6 +16,7 @@ recording only what is not recorded yet, and what was too large to read before.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections import deque
@@ -89,9 +90,24 @@ def collect(
     after = state[1] if state is not None and not rescanned and not rescan else 0
     read = recorded = already = votes = review = ignored = 0
     batches = source.batches(after_uid=after, batch_size=batch_size, max_size=max_size)
+    known = _Known(store, source.key)
+    if rescanned or rescan:
+        # Reading the source again from the start: what this very mailbox gave before
+        # (the same bytes) is recorded already, and not worth parsing and reading again.
+        batches = known.unrecorded(batches)
     first = next(batches, None)
     if first is None:  # Nothing new: do not load the directory of every ballot.
-        return CollectReport(source.key, rescanned, 0, 0, 0, 0, 0, 0, tuple(source.not_read()))
+        return CollectReport(
+            source.key,
+            rescanned,
+            known.skipped,
+            0,
+            known.skipped,
+            0,
+            0,
+            0,
+            tuple(source.not_read()),
+        )
     directory = replace(
         store.directory(),
         authserv_ids=tuple(a.lower() for a in authserv_ids),
@@ -133,14 +149,37 @@ def collect(
     return CollectReport(
         source.key,
         rescanned,
-        read,
+        read + known.skipped,
         recorded,
-        already,
+        already + known.skipped,
         votes,
         review,
         ignored,
         tuple(source.not_read()),
     )
+
+
+class _Known:
+    """Filters out of a rescan the messages this mailbox gave before (by SHA-256)."""
+
+    def __init__(self, store: Store, mailbox: str) -> None:
+        self.store = store
+        self.mailbox = mailbox
+        self.skipped = 0
+
+    def unrecorded(self, batches: Iterator[list[Fetched]]) -> Iterator[list[Fetched]]:
+        for batch in batches:
+            hashes = {f.uid: hashlib.sha256(f.raw).hexdigest() for f in batch if f.raw is not None}
+            _, where = self.store.seen((), hashes.values())
+            fresh = [
+                f
+                for f in batch
+                if f.uid not in hashes
+                or not any(mailbox == self.mailbox for mailbox, _ in where.get(hashes[f.uid], ()))
+            ]
+            self.skipped += len(batch) - len(fresh)
+            if fresh:
+                yield fresh
 
 
 # --- analysis, here or on every core -------------------------------------------------
