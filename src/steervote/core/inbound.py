@@ -201,6 +201,7 @@ def _analyse(raw: bytes, directory: Directory) -> Analysis:
         ballot_subject=f"{subject_tag(tie.motion_id)} {title}",
         motion_title=title,
         ballot_text=directory.ballots.get(tie.motion_id),
+        strict_answer=tie.answers_ask,
     )
     read = (reading.own_text, reading.evidence, reading.reason)
     own_text, evidence, reason = (_no_nul(t) for t in read)

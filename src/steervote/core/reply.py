@@ -8,6 +8,7 @@ Messages come parsed with the default compat32 policy; nothing here raises on ba
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from steervote.core.reading.machine import automated_reason, machine_reason
 from steervote.core.reading.quotes import quote
 from steervote.core.reading.quotes.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
 from steervote.core.reading.vote.account import CLAUSE_BREAK, account
+from steervote.core.reading.vote.answer import read_answer
 from steervote.core.reading.vote.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.vote import Vote
 
@@ -85,15 +87,22 @@ def read_reply(
     ballot_subject: str | None = None,
     motion_title: str | None = None,
     ballot_text: str | None = None,
+    strict_answer: bool = False,
 ) -> Reading:
     """Classify a reply: auto-reply → NOT_A_VOTE; otherwise extract own text and read the vote.
 
     `ballot_text` is the text of the ballot replied to (`core.ballot.ballot_text`): wherever the
     reply quotes it, it is quoted text. A vote is read only when every sentence of the member's
     own text is accounted for (`reading.account`); otherwise NEEDS_REVIEW with the reason.
+
+    `strict_answer`: the message answers a request for one word (`steervote ask`). After the
+    normal reading, a VOTE counts only when the own text is one option word and courtesy
+    (`reading.vote.answer`); otherwise NEEDS_REVIEW, evidence and own text kept. NOT_A_VOTE
+    stands; a NEEDS_REVIEW reason is prefixed "answer to a request for one word: ".
     """
     try:
-        return _read(msg, ballot_subject, motion_title, ballot_text)
+        reading = _read(msg, ballot_subject, motion_title, ballot_text)
+        return _held_to_one_word(reading, msg) if strict_answer else reading
     except Exception as exc:  # the last guard: hostile mail becomes a review, never a crash
         return Reading(
             Kind.NEEDS_REVIEW, None, "", "", f"could not read the message ({type(exc).__name__})"
@@ -143,6 +152,26 @@ def _read(
                 shown, f'"{said.evidence}" answers the question quoted below it: "{question}"'
             )
     return _combine(said, titled, shown)
+
+
+_ONE_WORD = "an answer to a request for one word (FOR, AGAINST or ABSTAIN) must be that word alone"
+
+
+def _held_to_one_word(reading: Reading, msg: Message) -> Reading:
+    """The normal reading of an answer to a request for one word, held to the strict rule."""
+    if reading.kind is Kind.NOT_A_VOTE:
+        return reading
+    if reading.kind is Kind.NEEDS_REVIEW:
+        reason = f"answer to a request for one word: {reading.reason}"
+        return dataclasses.replace(reading, reason=reason)
+    answer = read_answer(reading.own_text, names=_sender_names(raw_headers(msg)))
+    if answer.vote is None:
+        return _review(reading.own_text, f"{_ONE_WORD}: {answer.problem}", reading.evidence)
+    if answer.vote != reading.vote:  # not expected: the rule only narrows the normal reading
+        problem = f'"{answer.word}" reads as {answer.vote}, the reply as {reading.vote}'
+        return _review(reading.own_text, f"{_ONE_WORD}: {problem}", reading.evidence)
+    reason = f'the one word asked for: "{answer.word}" ({answer.vote})'
+    return dataclasses.replace(reading, reason=reason)
 
 
 @functools.cache

@@ -44,6 +44,21 @@ class Outgoing:
     result: TallyResult
 
 
+def _current(store: Store, motion_id: str, now: datetime) -> TallyResult:
+    """The motion's count now; InvalidInput for a withdrawn motion (nothing to send)."""
+    result = report(store, motion_id, now=now).result
+    _not_withdrawn(result)
+    return result
+
+
+def _not_withdrawn(result: TallyResult) -> None:
+    if result.withdrawn is not None:
+        raise InvalidInput(
+            f"motion {result.motion.id} was withdrawn "
+            f"({result.withdrawn.reason}): no receipts, requests, reminders or result to send"
+        )
+
+
 def _ballots(store: Store, motion_id: str) -> dict[str, BallotRecord]:
     return {b.recipient: b for b in store.ballots(motion_id)}
 
@@ -77,7 +92,7 @@ def _writer(
 
 def acknowledge(store: Store, motion_id: str, addressing: Addressing, *, now: datetime) -> Outgoing:
     """A receipt to each member whose current vote has no receipt as it now stands."""
-    result = report(store, motion_id, now=now).result
+    result = _current(store, motion_id, now)
     ballots = _ballots(store, motion_id)
     drafts: list[NoticeRecord] = []
     bodies: dict[tuple[str, str], Body] = {}
@@ -133,6 +148,7 @@ def ask(
     """A request for one word to each member awaiting review (or each named member),
     once per reply asked about. InvalidInput after the deadline or for an unknown member."""
     r = report(store, motion_id, now=now)
+    _not_withdrawn(r.result)
     result = r.result
     if result.closed:
         raise InvalidInput(f"motion {motion_id}: voting has closed; an answer could not count")
@@ -186,13 +202,17 @@ def remind(
 ) -> Outgoing:
     """A reminder to each member who has not voted (and, with include_review, each in
     review), before the deadline only, never to one reminded within min_interval."""
-    result = report(store, motion_id, now=now).result
+    result = _current(store, motion_id, now)
     if result.closed:
         raise InvalidInput(f"motion {motion_id}: voting has closed; nobody can vote now")
     ballots = _ballots(store, motion_id)
     earlier: dict[str, list[NoticeRecord]] = {}
     for n in store.notices(motion_id, NoticeKind.REMINDER):
         earlier.setdefault(n.recipient, []).append(n)
+    try:
+        cutoff = now - min_interval
+    except OverflowError:  # An interval reaching before year 1: nobody is reminded again.
+        cutoff = datetime.min.replace(tzinfo=UTC)
     wanted = {Status.NOT_VOTED} | ({Status.NEEDS_REVIEW} if include_review else set())
     drafts: list[NoticeRecord] = []
     bodies: dict[tuple[str, str], Body] = {}
@@ -204,7 +224,7 @@ def remind(
             continue  # ruled as no vote: settled, not forgotten
         mine = earlier.get(line.member.id, [])
         unsent = [n for n in mine if n.status in (BallotStatus.PENDING, BallotStatus.FAILED)]
-        recent = [n for n in mine if (n.sent_at or n.created_at) > now - min_interval]
+        recent = [n for n in mine if (n.sent_at or n.created_at) > cutoff]
         if recent and not unsent:
             skipped.append((line.member.id, "reminded within the interval"))
             continue
@@ -235,22 +255,34 @@ def announce(
     counts_only: bool = False,
 ) -> Outgoing:
     """The result to every member and observer, once per result; a result that differs
-    from the one announced before goes out as a correction saying what changed.
-    InvalidInput before the deadline unless the outcome is decided or provisional."""
-    result = report(store, motion_id, now=now).result
+    from the one announced last goes out as a correction saying what changed (even one
+    announced before that). Neither --counts-only nor a result decided early becoming
+    final at the deadline makes another result. InvalidInput before the deadline unless
+    the outcome is decided or provisional."""
+    result = _current(store, motion_id, now)
     if not result.closed and not result.outcome.decided and not provisional:
         raise InvalidInput(
             f"motion {motion_id}: the result is still pending before the deadline; "
             "announce it after the deadline, once decided, or with --provisional"
         )
     provisional = provisional and not result.closed and not result.outcome.decided
-    summary = result_summary(result, counts_only=counts_only)
-    key = hashlib.sha256(summary.encode("utf-8")).hexdigest()[:32]
-    sent = [
-        n
-        for n in store.notices(motion_id, NoticeKind.ANNOUNCEMENT)
-        if n.status is BallotStatus.SENT
-    ]
+    # Which result is announced does not depend on what the message lists: keyed on the
+    # whole result (each member's line included), the same result announced with and
+    # without --counts-only is one announcement, never a "correction" of itself.
+    summary = result_summary(result, counts_only=False)
+    # A result decided early and unchanged at the deadline is the same result: it is not
+    # announced again only to say that it is now final.
+    same = summary.replace("; decided", "; final", 1)
+    digest = hashlib.sha256(same.encode("utf-8")).hexdigest()[:32]
+    recorded = store.notices(motion_id, NoticeKind.ANNOUNCEMENT)
+    rounds = list(dict.fromkeys(n.key for n in recorded))  # each result announced, oldest first
+    if rounds and rounds[-1].partition(".")[0] == digest:
+        key = rounds[-1]  # The latest result again: sent already, or the rest of a stopped run.
+    else:
+        # A result other than the latest; numbered, so that a result which changes back to
+        # one announced before is announced again (the members last read the other).
+        key = f"{digest}.{len(rounds) + 1}"
+    sent = [n for n in recorded if n.status is BallotStatus.SENT]
     # What this announcement corrects: the last other result sent before this one was
     # first sent (none: it is the first announcement).
     first = min((_when(n) for n in sent if n.key == key), default=None)
