@@ -15,6 +15,7 @@ import pytest
 from hypothesis import settings
 
 from election import Election, make_election
+from oauth_server import OAuthServer, start_oauth
 from propose_kit import Run
 from servers import (
     Certificate,
@@ -139,3 +140,39 @@ def election(fresh_election: Election) -> Election:
     fresh_election.propose()
     assert len(fresh_election.ballots) == 12
     return fresh_election
+
+
+# --- OAuth2 sign-in (issue 14): a test OAuth2 server, and Dovecot and SMTP checking tokens
+# against it. Started only by the tests that ask for them.
+
+
+@pytest.fixture(scope="session")
+def oauth_server(test_certificate: Certificate) -> Iterator[OAuthServer]:
+    """The test OAuth2 server (tests/oauth_server.py) on 127.0.0.1, HTTPS with the test CA."""
+    server = start_oauth(test_certificate)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(oauth_server: OAuthServer) -> Iterator[DovecotServer]:
+    """A private Dovecot whose oauth2 passdb asks the test OAuth2 server about each token
+    (XOAUTH2 and OAUTHBEARER); PLAIN and LOGIN take PASSWORD as before."""
+    server = start_dovecot(introspection_url=f"{oauth_server.http_url}/introspect")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _oauth_smtp_session(oauth_server: OAuthServer) -> Iterator[SmtpServer]:
+    server = start_smtp(auth=True, introspection_url=f"{oauth_server.http_url}/introspect")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def oauth_smtp(_oauth_smtp_session: SmtpServer) -> Iterator[SmtpServer]:
+    """An SMTP server offering XOAUTH2 and OAUTHBEARER (and PLAIN/LOGIN), emptied."""
+    _oauth_smtp_session.reset()
+    yield _oauth_smtp_session
+    _oauth_smtp_session.reset()

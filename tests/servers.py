@@ -8,7 +8,9 @@ the details are in ../shared/design/TEST-SERVERS.md.
 from __future__ import annotations
 
 import asyncio
+import base64
 import glob
+import json
 import mailbox
 import os
 import pwd
@@ -20,6 +22,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -193,14 +197,15 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 auth_username_format = %Ln
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 100
-passdb {{
+{oauth_passdb}passdb {{
   driver = static
   args = password={password}
+  mechanisms = plain login
 }}
 userdb {{
   driver = static
@@ -369,10 +374,35 @@ def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
             process.wait()
 
 
-def start_dovecot(password: str = PASSWORD) -> DovecotServer:
+# Dovecot's oauth2 passdb (doc/wiki/PasswordDatabase.oauth2): a token is checked by POSTing
+# it to the introspection endpoint (RFC 7662); "active": true and a "username" equal to the
+# login name let it in. No cache (auth_cache_size is 0): a revoked token fails at once.
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+"""
+
+
+def start_dovecot(
+    password: str = PASSWORD, *, introspection_url: str | None = None
+) -> DovecotServer:
     """Start a private Dovecot on two free loopback ports (IMAP with STARTTLS, and IMAPS).
 
     Any user name logs in with `password` (which may be non-ASCII: UTF-8 in SASL PLAIN).
+    With `introspection_url`, XOAUTH2 and OAUTHBEARER are offered too, each token checked
+    there (tests/oauth_server.py).
     """
     dovecot = find_program("dovecot")
     root = Path(tempfile.mkdtemp(prefix="steervote-dovecot-"))
@@ -385,8 +415,14 @@ def start_dovecot(password: str = PASSWORD) -> DovecotServer:
     while ssl_port == port:
         ssl_port = free_port()
     config = root / "dovecot.conf"
+    if introspection_url is not None:
+        (root / "dovecot-oauth2.conf.ext").write_text(
+            OAUTH2_CONF.format(url=introspection_url), encoding="utf-8"
+        )
     config.write_text(
         DOVECOT_CONFIG.format(
+            oauth_mechanisms=" xoauth2 oauthbearer" if introspection_url else "",
+            oauth_passdb=OAUTH2_PASSDB.format(root=root) if introspection_url else "",
             root=root,
             cert=certificate.certfile,
             key=certificate.keyfile,
@@ -429,6 +465,7 @@ class Received:
     recipients: tuple[str, ...]
     content: bytes
     peer: str  # The client's address and port: one value per SMTP connection.
+    at: float = field(default_factory=time.monotonic)  # when it was taken
 
 
 class _Handler:
@@ -440,6 +477,9 @@ class _Handler:
     async def handle_MAIL(
         self, smtp: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        quota = self.server.quota_after
+        if quota is not None and len(self.server.messages) >= quota:
+            return "451 4.7.1 Sending quota exceeded for this mailbox, try again later (test)"
         if self.server.drop_at_mail > 0:
             self.server.drop_at_mail -= 1
             assert smtp.transport is not None
@@ -480,6 +520,44 @@ class _Handler:
         return "250 OK"
 
 
+class _OAuthHandler(_Handler):
+    """_Handler with SASL XOAUTH2 and OAUTHBEARER (RFC 7628), each token checked at the
+    OAuth2 server's introspection endpoint. aiosmtpd offers every `auth_*` method of a
+    handler as a mechanism. A refusal is as Gmail's: a 334 with a JSON status, then 535."""
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self._bearer(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self._bearer(server, args, "OAUTHBEARER")
+
+    async def _bearer(self, server: SMTP, args: list[str], mechanism: str) -> AuthResult:
+        if len(args) == 2:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if not isinstance(answer, bytes):
+                return AuthResult(success=False, handled=False)
+            blob = answer
+        fields = blob.decode("utf-8", "replace").split("\x01")
+        if mechanism == "XOAUTH2":
+            user = fields[0].removeprefix("user=")
+        else:  # "n,a=USER," gs2 header, then key=value pairs
+            gs2 = fields[0].split(",")
+            user = next((f[2:] for f in gs2 if f.startswith("a=")), "")
+            user = user.replace("=2C", ",").replace("=3D", "=")
+        token = next((f[12:] for f in fields if f.startswith("auth=Bearer ")), "")
+        owner = await asyncio.to_thread(self.server.introspect, token)
+        if owner is not None and owner.lower() == user.lower():
+            self.server.logins.append(f"{user} ({mechanism})")
+            return AuthResult(success=True, auth_data=user)
+        status = json.dumps({"status": "401", "schemes": "bearer", "scope": "mail"})
+        await server.challenge_auth(status)  # the client's empty (or ^A) answer
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and token not accepted"
+        )
+
+
 class _Controller(Controller):  # type: ignore[misc]
     """A Controller that remembers its sessions, so stop() can cut them like a crash."""
 
@@ -516,8 +594,10 @@ class SmtpServer:
         username: str = "chair",
         password: str = PASSWORD,
         smtputf8: bool = False,
+        introspection_url: str | None = None,
     ) -> None:
         self.root = root
+        self.introspection_url = introspection_url
         self.host = HOST
         self.port = free_port()
         self.username = username
@@ -530,6 +610,7 @@ class SmtpServer:
         self.drop_after_data: set[str] = set()
         self.data_delay = 0.0
         self.write_maildir = True
+        self.quota_after: int | None = None  # "451 ... quota" at MAIL once this many taken
         self.lock = threading.Lock()
         self.logins: list[str] = []
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
@@ -540,7 +621,10 @@ class SmtpServer:
         elif certificate is not None:
             kwargs.update(tls_context=certificate.server_context())
         self._kwargs = kwargs
-        self._controller = _Controller(_Handler(self), hostname=HOST, port=self.port, **kwargs)
+        self._handler_class = _OAuthHandler if introspection_url else _Handler
+        self._controller = _Controller(
+            self._handler_class(self), hostname=HOST, port=self.port, **kwargs
+        )
         self.running = False
         self._stopped_once = False
 
@@ -554,12 +638,20 @@ class SmtpServer:
             return AuthResult(success=ok, handled=False)
         return AuthResult(success=False, handled=False)
 
+    def introspect(self, token: str) -> str | None:
+        """The user an active token belongs to, asked of the OAuth2 server (RFC 7662)."""
+        assert self.introspection_url is not None
+        body = urllib.parse.urlencode({"token": token}).encode()
+        with urllib.request.urlopen(self.introspection_url, data=body, timeout=10) as reply:  # noqa: S310
+            answer = json.loads(reply.read())
+        return str(answer["username"]) if answer.get("active") else None
+
     def start(self) -> None:
         """Start listening (again) on the same port."""
         if self._stopped_once:
             # aiosmtpd closes its event loop on stop: a restart needs a new controller.
             self._controller = _Controller(
-                _Handler(self), hostname=HOST, port=self.port, **self._kwargs
+                self._handler_class(self), hostname=HOST, port=self.port, **self._kwargs
             )
         try:
             self._controller.start()
@@ -592,6 +684,7 @@ class SmtpServer:
             self.drop_at_mail = 0
             self.data_delay = 0.0
             self.write_maildir = True
+            self.quota_after = None
             self.logins.clear()
 
     def close(self) -> None:
@@ -607,6 +700,7 @@ def start_smtp(
     implicit_tls: bool = False,
     password: str = PASSWORD,
     smtputf8: bool = False,
+    introspection_url: str | None = None,
 ) -> SmtpServer:
     """Start an aiosmtpd server on a free loopback port in a fresh temporary directory.
 
@@ -620,6 +714,7 @@ def start_smtp(
         implicit_tls=implicit_tls,
         password=password,
         smtputf8=smtputf8,
+        introspection_url=introspection_url,
     )
     server.start()
     return server

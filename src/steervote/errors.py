@@ -51,3 +51,20 @@ class ProposeRunning(SteervoteError):
     """Another run is proposing the same motion; this one did nothing."""
 
     exit_code = ExitCode.FAILED
+
+
+class SignInNeeded(SteervoteError):
+    """An OAuth2 access token could not be had or was refused: sign in again."""
+
+    exit_code = ExitCode.FAILED
+
+
+class SendingPaused(MailServerError):
+    """A sending limit was reached (ours, or the server's quota reply): nothing more is sent
+    in this run, and the message that met it was not taken; a later run sends the rest.
+
+    `detail`, when given, is recorded on that message (what the server said)."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -8,7 +8,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from imapclient import IMAPClient
@@ -17,6 +17,9 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 from steervote.adapters.source import Fetched
 from steervote.core.parse import HEAD_LIMIT, head_of
 from steervote.errors import MailServerError
+
+if TYPE_CHECKING:
+    from steervote.adapters.oauth import AccessTokens
 
 Security = Literal["none", "starttls", "ssl"]
 
@@ -44,7 +47,12 @@ class ImapSource:
         *,
         retry_delays: Sequence[float] = (0.5, 2.0),
         sleep: Callable[[float], None] = time.sleep,
+        tokens: AccessTokens | None = None,
+        mechanism: str | None = None,
     ) -> None:
+        """With `tokens`, sign in with an OAuth2 access token (SASL XOAUTH2 or OAUTHBEARER,
+        RFC 7628: `mechanism`, else whichever the server offers, XOAUTH2 first) instead of
+        the password."""
         if security not in ("none", "starttls", "ssl"):
             raise ValueError(f"security must be none, starttls or ssl, not {security!r}")
         self.host = host
@@ -59,6 +67,9 @@ class ImapSource:
         self._sleep = sleep
         self._client: IMAPClient | None = None
         self._uidvalidity: int | None = None
+        self._tokens = tokens
+        self._mechanism = mechanism.upper() if mechanism else None
+        self._secrets = [password] if password else []
 
     @property
     def key(self) -> str:
@@ -84,11 +95,36 @@ class ImapSource:
 
     def _fail(self, what: str, error: BaseException) -> MailServerError:
         cause = " ".join(str(error).split()) or type(error).__name__
-        if self._password:
-            cause = cause.replace(self._password, "***")
+        for secret in self._secrets:
+            cause = cause.replace(secret, "***")
         return MailServerError(f"{self._where()}: {what}: {cause}")
 
     def _connect_once(self) -> IMAPClient:
+        # The token first: a sign-in that cannot be had opens no connection.
+        token = self.access_token()
+        client = self.open_connection()
+        try:
+            self.sign_in(client, token)
+            selected = self.examine(client)
+        except BaseException:
+            _quietly_shut(client)
+            raise
+        self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        return client
+
+    # The steps of connecting, one by one (`steervote check` reports each).
+
+    def access_token(self) -> str | None:
+        """The OAuth2 access token to sign in with (None: a password is used)."""
+        if self._tokens is None:
+            return None
+        token = self._tokens.access_token()
+        self._secrets.append(token)
+        return token
+
+    def open_connection(self) -> IMAPClient:
+        """Connect, and with security = "starttls" switch to TLS; raw network, TLS and
+        IMAP errors as they come."""
         # Loading the CA store costs ~50 ms: only where TLS is used.
         context = None
         if self.security != "none":
@@ -104,20 +140,47 @@ class ImapSource:
             if self.security == "starttls":
                 assert context is not None
                 client.starttls(context)
+        except BaseException:
+            _quietly_shut(client)
+            raise
+        return client
+
+    mechanism_used: str | None = None
+
+    def sign_in(self, client: IMAPClient, token: str | None) -> None:
+        """Log in with the password, or AUTHENTICATE with the token (XOAUTH2 or OAUTHBEARER).
+
+        LoginError when refused; MailServerError when the server offers neither mechanism.
+        """
+        if token is None:
+            self.mechanism_used = "password"
             if self.username.isascii() and self._password.isascii():
                 client.login(self.username, self._password)
             else:
                 # LOGIN's arguments are ASCII strings in imaplib; AUTHENTICATE PLAIN
                 # (RFC 4616) carries a UTF-8 user name and password.
                 client.plain_login(self.username, self._password)
-            # Aware datetimes from INTERNALDATE, not naive local time.
-            client.normalise_times = False
-            selected = client.select_folder(self.folder, readonly=True)
-        except BaseException:
-            _quietly_shut(client)
-            raise
-        self._uidvalidity = int(selected[b"UIDVALIDITY"])
-        return client
+            return
+        offered = [m for m in ("XOAUTH2", "OAUTHBEARER") if client.has_capability(f"AUTH={m}")]
+        mechanism = self._mechanism or (offered[0] if offered else None)
+        if mechanism is None or mechanism not in offered:
+            wanted = mechanism or "XOAUTH2 or OAUTHBEARER"
+            raise MailServerError(
+                f"{self._where()}: the server offered no {wanted} sign-in "
+                f'(it offers {_auth_offered(client) or "none"}): use auth = "password", '
+                "or the mechanism it offers (oauth2_mechanism)"
+            )
+        self.mechanism_used = mechanism
+        if mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(self.username, token)
+        else:
+            client.oauth2_login(self.username, token)
+
+    def examine(self, client: IMAPClient) -> dict[bytes, Any]:
+        """EXAMINE the folder (read-only SELECT): its EXISTS, UIDVALIDITY, ..."""
+        # Aware datetimes from INTERNALDATE, not naive local time.
+        client.normalise_times = False
+        return dict(client.select_folder(self.folder, readonly=True))
 
     def _connect(self) -> IMAPClient:
         """Connect, log in and EXAMINE the folder, retrying only network failures."""
@@ -131,6 +194,12 @@ class ImapSource:
             except ssl.SSLCertVerificationError as error:
                 raise self._fail("certificate verification failed", error) from None
             except LoginError as error:
+                if self._tokens is not None:
+                    raise self._fail(
+                        f"token refused for {self.username!r} ({self.mechanism_used or 'OAuth2'}"
+                        f", from {self._tokens.source}): {self._tokens.remedy}; the server said",
+                        error,
+                    ) from None
                 raise self._fail(f"login refused for {self.username!r}", error) from None
             except (OSError, IMAPClientAbortError) as error:
                 # Unreachable, reset, timed out or cut off: worth another try.
@@ -337,6 +406,11 @@ def _literals(data: list[Any]) -> dict[int, bytes] | None:
             return None
         found[int(uid.group(1))] = literal
     return found
+
+
+def _auth_offered(client: IMAPClient) -> str:
+    caps = [c.decode("ascii", "replace") for c in client.capabilities()]
+    return " ".join(c[5:] for c in caps if c.upper().startswith("AUTH="))
 
 
 def _utc(value: datetime) -> datetime:

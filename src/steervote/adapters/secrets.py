@@ -1,4 +1,5 @@
-"""Mail passwords come from an environment variable or a command, never from a file we read."""
+"""Mail passwords and tokens come from an environment variable or a command, never from a
+file we read."""
 
 from __future__ import annotations
 
@@ -38,17 +39,26 @@ def resolve_password(
             )
         return value
     if password_command:
-        return _run(password_command, env, timeout)
+        return run_secret_command(password_command, env, timeout=timeout)
     return None
 
 
-def _run(command: str, env: Mapping[str, str], timeout: float) -> str:
+def run_secret_command(
+    command: str,
+    env: Mapping[str, str],
+    *,
+    setting: str = "password_command",
+    what: str = "password",
+    timeout: float = COMMAND_TIMEOUT,
+) -> str:
+    """The first line `command` prints: a password, an access token (oauth2_token_command)
+    or a client secret. The rules of resolve_password hold; errors name `setting`."""
     try:
         argv = shlex.split(command)
     except ValueError as error:
-        raise ConfigInvalid(f"password_command cannot be parsed: {error}") from None
+        raise ConfigInvalid(f"{setting} cannot be parsed: {error}") from None
     if not argv:
-        raise ConfigInvalid("password_command is empty")
+        raise ConfigInvalid(f"{setting} is empty")
     try:
         process = subprocess.Popen(
             argv,
@@ -59,28 +69,28 @@ def _run(command: str, env: Mapping[str, str], timeout: float) -> str:
             start_new_session=True,  # its own process group: a timeout ends all of it
         )
     except FileNotFoundError:
-        raise ConfigInvalid(f"password_command: program not found: {argv[0]}") from None
+        raise ConfigInvalid(f"{setting}: program not found: {argv[0]}") from None
     except PermissionError:
-        raise ConfigInvalid(f"password_command: not allowed to run {argv[0]}") from None
+        raise ConfigInvalid(f"{setting}: not allowed to run {argv[0]}") from None
     except OSError as error:
-        raise ConfigInvalid(f"password_command: cannot run {argv[0]}: {error.strerror}") from None
+        raise ConfigInvalid(f"{setting}: cannot run {argv[0]}: {error.strerror}") from None
     try:
         stdout, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
         raise ConfigInvalid(
-            f"password_command: {argv[0]} did not finish within {timeout:g}s and was stopped "
+            f"{setting}: {argv[0]} did not finish within {timeout:g}s and was stopped "
             "(does it wait for a passphrase? steervote gives it no terminal)"
         ) from None
     lines = stdout.decode("utf-8", "replace").splitlines()
     password = lines[0].strip() if lines else ""
     if process.returncode != 0:
         raise ConfigInvalid(
-            f"password_command: {argv[0]} failed with exit code {process.returncode} "
+            f"{setting}: {argv[0]} failed with exit code {process.returncode} "
             f"(what it printed is not shown, as it may hold the secret; run it yourself to see)"
         )
     if not password:
-        raise ConfigInvalid(f"password_command: {argv[0]} printed no password")
+        raise ConfigInvalid(f"{setting}: {argv[0]} printed no {what}")
     return password
 
 

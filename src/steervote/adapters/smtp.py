@@ -25,6 +25,8 @@ from steervote.errors import MailServerError
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
+    from steervote.adapters.oauth import AccessTokens
+
 Security = Literal["none", "starttls", "ssl"]
 _END_OF_DATA = b"\r\n.\r\n"
 
@@ -74,7 +76,12 @@ class SmtpTransport:
         password: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30,
+        *,
+        tokens: AccessTokens | None = None,
+        mechanism: str | None = None,
     ) -> None:
+        """With `tokens` (and a username), AUTH with an OAuth2 access token: XOAUTH2 or
+        OAUTHBEARER (RFC 7628), `mechanism` or whichever the server offers, XOAUTH2 first."""
         if security not in ("none", "starttls", "ssl"):
             raise ValueError(f"security must be none, starttls or ssl, not {security!r}")
         self.host = host
@@ -85,6 +92,10 @@ class SmtpTransport:
         self._ssl_context = ssl_context
         self.timeout = timeout
         self._connection: _SMTP | _SMTP_SSL | None = None
+        self._tokens = tokens
+        self._mechanism = mechanism.upper() if mechanism else None
+        self._secrets = [password] if password else []
+        self.mechanism_used: str | None = None
 
     def __repr__(self) -> str:  # Never show the password, even in a traceback.
         return f"SmtpTransport({self.host}:{self.port}, security={self.security!r})"
@@ -98,13 +109,54 @@ class SmtpTransport:
 
     def _fail(self, what: str, error: BaseException) -> MailServerError:
         cause = " ".join(str(error).split()) or type(error).__name__
-        if self._password:
-            cause = cause.replace(self._password, "***")
+        for secret in self._secrets:
+            cause = cause.replace(secret, "***")
         return MailServerError(f"SMTP {self.host}:{self.port}: {what}: {cause}")
 
     def _connect(self) -> _SMTP | _SMTP_SSL:
         if self._connection is not None:
             return self._connection
+        connection: _SMTP | _SMTP_SSL | None = None
+        try:
+            # The token first: a sign-in that cannot be had opens no connection.
+            token = self.access_token() if self.username is not None else None
+            connection = self.open_connection()
+            if self.username is not None:
+                self.sign_in(connection, token)
+        except ssl.SSLCertVerificationError as error:
+            _quietly_close(connection)
+            raise self._fail("certificate verification failed", error) from None
+        except smtplib.SMTPAuthenticationError as error:
+            _quietly_close(connection)
+            if self._tokens is not None:
+                raise self._fail(
+                    f"token refused for {self.username!r} ({self.mechanism_used or 'OAuth2'}, "
+                    f"from {self._tokens.source}): {self._tokens.remedy}; the server said",
+                    error,
+                ) from None
+            raise self._fail(f"login refused for {self.username!r}", error) from None
+        except (smtplib.SMTPException, OSError) as error:
+            _quietly_close(connection)
+            raise self._fail("cannot connect", error) from None
+        except BaseException:  # No token to be had, or no mechanism offered: said already.
+            _quietly_close(connection)
+            raise
+        self._connection = connection
+        return connection
+
+    # The steps of connecting, one by one (`steervote check` reports each).
+
+    def access_token(self) -> str | None:
+        """The OAuth2 access token to sign in with (None: a password is used)."""
+        if self._tokens is None:
+            return None
+        token = self._tokens.access_token()
+        self._secrets.append(token)
+        return token
+
+    def open_connection(self) -> _SMTP | _SMTP_SSL:
+        """Connect (TLS at once with security = "ssl"), EHLO, and STARTTLS where asked;
+        raw network, TLS and SMTP errors as they come."""
         connection: _SMTP | _SMTP_SSL | None = None
         try:
             if self.security == "ssl":
@@ -115,27 +167,21 @@ class SmtpTransport:
                 connection = _SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":
                 connection.starttls(context=self._tls_context())
-                connection.ehlo()
-            if self.username is not None:
-                self._login(connection)
-        except ssl.SSLCertVerificationError as error:
+            connection.ehlo_or_helo_if_needed()
+        except BaseException:
             _quietly_close(connection)
-            raise self._fail("certificate verification failed", error) from None
-        except smtplib.SMTPAuthenticationError as error:
-            _quietly_close(connection)
-            raise self._fail(f"login refused for {self.username!r}", error) from None
-        except (smtplib.SMTPException, OSError) as error:
-            _quietly_close(connection)
-            raise self._fail("cannot connect", error) from None
-        self._connection = connection
+            raise
         return connection
 
-    def _login(self, connection: smtplib.SMTP) -> None:
-        """AUTH as smtplib does; with a non-ASCII user name or password, AUTH PLAIN in UTF-8.
-
-        smtplib encodes credentials as ASCII; SASL PLAIN (RFC 4616) carries UTF-8.
-        """
+    def sign_in(self, connection: smtplib.SMTP, token: str | None) -> None:
+        """AUTH with the password as smtplib does (with a non-ASCII user name or password,
+        AUTH PLAIN in UTF-8: smtplib encodes credentials as ASCII, SASL PLAIN (RFC 4616)
+        carries UTF-8), or with the token. SMTPAuthenticationError when refused."""
         user, password = self.username or "", self._password or ""
+        if token is not None:
+            self._oauth2_login(connection, user, token)
+            return
+        self.mechanism_used = "password"
         if user.isascii() and password.isascii():
             connection.login(user, password)
             return
@@ -151,6 +197,36 @@ class SmtpTransport:
             code, reply = connection.docmd(response)
         if code != 235:
             raise smtplib.SMTPAuthenticationError(code, reply)
+
+    def _oauth2_login(self, connection: smtplib.SMTP, user: str, token: str) -> None:
+        """AUTH XOAUTH2 or OAUTHBEARER (RFC 7628 §3.1) with the token.
+
+        A refusal comes as a 334 carrying an error (a JSON status, base64); the client
+        answers it with an empty response (XOAUTH2) or a lone ^A (OAUTHBEARER, §3.2.3), and
+        the server then says 535.
+        """
+        connection.ehlo_or_helo_if_needed()
+        offered = connection.esmtp_features.get("auth", "").upper().split()
+        usable = [m for m in ("XOAUTH2", "OAUTHBEARER") if m in offered]
+        mechanism = self._mechanism or (usable[0] if usable else None)
+        if mechanism is None or mechanism not in offered:
+            raise MailServerError(
+                f"SMTP {self.host}:{self.port}: the server offered no "
+                f"{mechanism or 'XOAUTH2 or OAUTHBEARER'} sign-in (it offers "
+                f'{" ".join(offered) or "no AUTH"}): use auth = "password", or the mechanism '
+                "it offers (oauth2_mechanism)"
+            )
+        self.mechanism_used = mechanism
+        if mechanism == "XOAUTH2":
+            first, after_error = f"user={user}\x01auth=Bearer {token}\x01\x01", ""
+        else:
+            name = user.replace("=", "=3D").replace(",", "=2C")
+            first, after_error = f"n,a={name},\x01auth=Bearer {token}\x01\x01", "\x01"
+
+        def respond(challenge: bytes | None = None) -> str:
+            return first if challenge is None else after_error
+
+        connection.auth(mechanism, respond, initial_response_ok=True)
 
     def extensions(self) -> dict[str, str]:
         """The server's EHLO keywords (lower case) and their parameters: connects if needed.

@@ -21,7 +21,7 @@ from steervote.core.ballot import Addressing
 from steervote.core.motion import Motion
 from steervote.core.records import BallotStatus, NoticeKind, NoticeRecord
 from steervote.errors import MailServerError
-from steervote.services.propose import UNCONFIRMED, Transport
+from steervote.services.propose import UNCONFIRMED, Transport, paused_detail
 
 INTERRUPTED = (
     f"{UNCONFIRMED}: the run sending it stopped after handing it to the server, "
@@ -119,7 +119,8 @@ def send_notices(
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[n.address])
             except MailServerError as e:
-                mark(n, n.status, n.detail, n.sent_at)  # the server cannot have it
+                # The server cannot have it (a quota stop records what the server said).
+                mark(n, n.status, paused_detail(e) or n.detail, n.sent_at)
                 error = str(e)
                 break
             if result.ok:

@@ -42,7 +42,13 @@ from steervote.core.motion import Motion
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.core.press import BallotPress
 from steervote.core.records import BallotRecord, BallotStatus
-from steervote.errors import InvalidInput, MailServerError, MotionChanged, MotionInvalid
+from steervote.errors import (
+    InvalidInput,
+    MailServerError,
+    MotionChanged,
+    MotionInvalid,
+    SendingPaused,
+)
 
 
 class SendOutcome(Protocol):
@@ -424,8 +430,9 @@ def propose(
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[b.address])
             except MailServerError as e:
-                # Raised only when the server cannot have taken it: as it was before.
-                mark(b.recipient, b.status, b.detail, b.sent_at)
+                # Raised only when the server cannot have taken it: as it was before
+                # (with what the server said when it was over its sending quota).
+                mark(b.recipient, b.status, paused_detail(e) or b.detail, b.sent_at)
                 error = str(e)
                 break
             if result.ok:
@@ -444,3 +451,8 @@ def propose(
                 failed += 1
             progress(b)
     return ProposeResult(the_plan, tuple(store.ballots(motion.id)), sent, failed, error, unsure)
+
+
+def paused_detail(error: MailServerError) -> str | None:
+    """What a sending limit stop records on the message it stopped at, if anything."""
+    return error.detail if isinstance(error, SendingPaused) else None
