@@ -244,7 +244,7 @@ def test_audit_refuses_a_folder_in_use_and_an_unknown_motion(
 
 def test_audit_with_no_database_creates_none(cli: Any, isolated: Path) -> None:
     run = cli("audit", "new-constitution", "--out", "folder")
-    assert run.code == 2 and "nothing to audit" in run.err
+    assert run.code == 2 and "no store here (looked for ./steervote.db;" in run.err
     assert list(isolated.iterdir()) == []
 
 

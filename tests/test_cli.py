@@ -12,7 +12,11 @@ import pytest
 from steervote.errors import MotionInvalid
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ["validate", "propose", "tally", "review", "rule", "status", "show", "audit", "verify", "demo"]
+COMMANDS = [
+    *("validate", "propose", "tally", "status", "review", "rule", "members", "withdraw"),
+    *("show", "acknowledge", "ask", "remind", "announce", "audit", "verify", "check"),
+    *("login", "logout", "demo"),
+]
 
 
 def steervote(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -83,12 +87,16 @@ def test_bad_config_is_exit_2_and_never_prints_secrets(tmp_path: Path) -> None:
     assert run.returncode == 2 and "[imap] host" in run.stderr
 
 
-def test_status_with_no_config_and_no_motions(tmp_path: Path) -> None:
+def test_status_with_no_config_and_no_store_creates_nothing(tmp_path: Path) -> None:
     run = steervote("status", cwd=tmp_path)
-    assert run.returncode == 0 and "No motions" in run.stdout
+    assert run.returncode == 2 and "no store here (looked for ./steervote.db" in run.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_motion_is_exit_2(tmp_path: Path) -> None:
+    from steervote.adapters.store import Store
+
+    Store(f"sqlite:///{tmp_path}/steervote.db").close()
     run = steervote("tally", "nope", "--offline", cwd=tmp_path)
     assert run.returncode == 2 and "no motion 'nope'" in run.stderr
 
@@ -114,6 +122,9 @@ def test_unreachable_imap_server_is_one_line_and_exit_1(tmp_path: Path) -> None:
         f'[imap]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nusername = "v"\n'
         'password_command = "echo secret-pw"\n'
     )
+    from steervote.adapters.store import Store
+
+    Store(f"sqlite:///{tmp_path}/steervote.db").close()  # tally reads mail only into a store
     run = steervote("tally", cwd=tmp_path)
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()

@@ -21,7 +21,7 @@ def _proposed(cli: Any, isolated: Path, database_url: str) -> mailbox.Maildir:
 
 
 def _reply(isolated: Path, outbox: mailbox.Maildir, address: str, text: str) -> None:
-    for key in outbox.keys():
+    for key in outbox.iterkeys():
         ballot = message_from_bytes(outbox.get_bytes(key))
         if address in str(ballot["To"]) and "Reply-To" in ballot:
             inbox = mailbox.Maildir(isolated / "mail" / "inbox", create=True)

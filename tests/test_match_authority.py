@@ -442,8 +442,10 @@ def test_strength_is_in_the_report_json_and_csv(election: Election, tmp_path: Pa
     result = election.tally()
     assert member(result, ANN)["strength"] == "token+sender"
     assert member(result, BOB)["strength"] is None
+    # The report shows how strongly each reply was matched where it is wide enough.
+    election.monkeypatch.setenv("COLUMNS", "160")
     run = election.cli("tally", "new-constitution", "--offline")
-    assert "strength" in run.out and "token+sen" in run.out
+    assert "strength" in run.out and "token+sender" in run.out
     csv = tmp_path / "out.csv"
     assert election.cli("tally", "new-constitution", "--offline", "--csv", str(csv)).code == 0
     assert "strength" in csv.read_text().splitlines()[0]

@@ -202,14 +202,22 @@ def test_the_casting_ruling_and_what_it_replaced_and_the_sentence() -> None:
     second = Ruling("budget", CASTING, Vote.FOR, "casting", "chair", CLOSES + timedelta(hours=1))
     r = tally(tie_motion(), replies, [], now=CLOSES)
     assert r.outcome.result is Result.TIED and r.casting is None and r.outcome.quorum_met
-    assert result_line(r).startswith("TIED (a tie, awaiting the chair's casting vote) — 2 for")
+    assert result_line(r).startswith("TIED (awaiting the chair's casting vote) — 2 for")
+    assert result_line(r).endswith(
+        'record the casting vote with: steervote rule budget casting for|against --reason "…"'
+    )
     r = tally(tie_motion(), replies, [first, second], now=CLOSES + timedelta(hours=2))
     assert r.outcome.result is Result.CARRIED and r.outcome.by_casting_vote
     assert r.casting is not None and (r.casting.ruling, r.casting.replaces) == (second, first)
-    assert result_line(r).startswith("CARRIED (a tie, broken by the chair's casting vote) — ")
+    assert result_line(r).startswith("CARRIED on the chair's casting vote — 2 for, 2 against")
+    assert "majority of votes cast: the chair's casting vote breaks a tie;" in result_line(r)
+    assert "needs more for than against" not in result_line(r)
     declined = replace(second, vote=Vote.ABSTAIN)
     r = tally(tie_motion(), replies, [declined], now=CLOSES + timedelta(hours=2))
     assert result_line(r).startswith("DEFEATED (a tie; the chair declined to use the casting")
+    assert "majority of votes cast: a tie fails; quorum 4 met; final: voting closed" in (
+        result_line(r)
+    )
 
 
 def test_quorum_met_counts_counted_votes_only() -> None:

@@ -63,6 +63,7 @@ def test_seven_for_carries_and_is_decided(election: Election) -> None:
         "abstain": 0,
         "needs_review": 0,
         "not_voted": 4,
+        "late": 0,
     }
     assert result["result"] == "carried" and result["decided"] is True
     assert result["motion"]["status"] == "open" and result["electorate"] == 12
@@ -75,11 +76,11 @@ def test_tally_is_idempotent_and_reads_new_mail_once(election: Election) -> None
     election.reply(MEMBERS[0], "Yes")
     first = election.tally()
     again = election.cli("tally", "new-constitution")
-    assert "Read 0 new message(s)" in again.err
+    assert "Read 0 new messages" in again.err
     assert election.tally() == first
     election.reply(MEMBERS[1], "Against")
     third = election.cli("tally", "new-constitution")
-    assert "Read 1 new message(s)" in third.err
+    assert "Read 1 new message " in third.err
     assert election.tally()["counts"]["against"] == 1
 
 
@@ -267,10 +268,12 @@ def test_json_shape_is_the_documented_contract(election: Election) -> None:
     assert result["schema"] == 2
     assert set(result) == {
         *("motion", "electorate", "counts", "result", "decided", "members", "ignored"),
-        *("schema", "result_text", "quorum_met", "casting_vote", "ballots"),
+        *("schema", "result_text", "quorum_met", "casting_vote", "ballots", "withdrawn"),
     }
     assert set(result["motion"]) == {"id", "title", "threshold", "quorum", "closes", "status"}
-    assert set(result["counts"]) == {"for", "against", "abstain", "needs_review", "not_voted"}
+    assert set(result["counts"]) == {
+        *("for", "against", "abstain", "needs_review", "not_voted", "late")
+    }
     assert set(result["members"][0]) == {
         *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
         *("how", "reason", "strength"),

@@ -10,6 +10,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from steervote import config_mail
+from steervote.config_mail import Auth, OAuth2Settings
 from steervote.core.mail_text import header_problem
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.errors import ConfigInvalid
@@ -32,6 +34,15 @@ class ServerSettings:
     password_env: str | None = None
     password_command: str | None = None
     folder: str = "INBOX"
+    # How to sign in: "password", or "oauth2" with a token from oauth2_token_command or
+    # the built-in sign-in ([oauth2], `steervote login`); None mechanism: what is offered.
+    auth: Auth = "password"
+    oauth2_token_command: str | None = None
+    oauth2_mechanism: str | None = None
+    provider: str | None = None  # the preset it was filled from (providers.toml)
+    # [smtp] only: messages this mailbox may send a minute and in any 24 hours.
+    max_per_minute: int | None = None
+    max_per_day: int | None = None
 
     def __repr__(self) -> str:
         # Never print a secret: only where it comes from.
@@ -66,6 +77,8 @@ class Settings:
     trusted_authserv_ids: tuple[str, ...] = ()
     # Host names whose Received: headers (their `by` part) prove a receipt time.
     trusted_received_by: tuple[str, ...] = ()
+    # The built-in OAuth2 sign-in used by `steervote login` and auth = "oauth2".
+    oauth2: OAuth2Settings | None = None
 
     @property
     def outbox(self) -> Path:
@@ -81,8 +94,12 @@ class Settings:
 _SECTIONS: dict[str, set[str]] = {
     "database": {"url"},
     "ballot": {"from", "reply_to", "plus_tokens", "timezone", "max_attachment_bytes"},
-    "smtp": {"host", "port", "security", "username", "password_env", "password_command"},
-    "imap": {"host", "port", "security", "username", "password_env", "password_command", "folder"},
+    "smtp": {"host", "port", "security", "username", "password_env", "password_command"}
+    | config_mail.SERVER_KEYS
+    | config_mail.SMTP_KEYS,
+    "imap": {"host", "port", "security", "username", "password_env", "password_command", "folder"}
+    | config_mail.SERVER_KEYS,
+    "oauth2": config_mail.OAUTH2_KEYS,
     "tally": {"max_message_bytes", "trusted_authserv_ids", "trusted_received_by"},
 }
 _DEFAULT_PORTS = {
@@ -122,7 +139,13 @@ def load_settings(
     base = (path.parent if path else cwd).resolve()
 
     db = data.get("database", {})
-    url = env.get("STEERVOTE_DATABASE_URL") or _str(db, "url", where, "database")
+    url = env.get("STEERVOTE_DATABASE_URL")
+    if url:
+        _check_database_url(url, "$STEERVOTE_DATABASE_URL")
+    else:
+        url = _str(db, "url", where, "database")
+        if url is not None:
+            _check_database_url(url, f"{where}: [database] url")
     if url is None:
         url = f"sqlite:///{base / 'steervote.db'}"
     ballot = data.get("ballot", {})
@@ -145,7 +168,45 @@ def load_settings(
         raise ConfigInvalid(f"{where}: [tally] max_message_bytes: must be an integer >= 1024")
     authserv_ids = _names(tally, "trusted_authserv_ids", where)
     received_by = _names(tally, "trusted_received_by", where)
-    return Settings(base, path, url, bs, smtp, imap, limit, authserv_ids, received_by)
+    presets = [
+        p for p in (config_mail.preset_of(data.get(s, {}), s, where) for s in ("imap", "smtp")) if p
+    ]
+    oauth2 = config_mail.oauth2_settings(data.get("oauth2"), where, presets)
+    for server in (imap, smtp):
+        if (
+            server is not None
+            and server.auth == "oauth2"
+            and not server.oauth2_token_command
+            and oauth2 is None
+        ):
+            raise ConfigInvalid(
+                f'{where}: [{"imap" if server is imap else "smtp"}] auth = "oauth2" needs '
+                "oauth2_token_command, or an [oauth2] section to sign in with `steervote login`"
+            )
+    return Settings(
+        base, path, url, bs, smtp, imap, limit, authserv_ids, received_by, oauth2=oauth2
+    )
+
+
+# The stores steervote is tested with: SQLite (its own file) and PostgreSQL through psycopg 3.
+DATABASE_KINDS = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE"
+
+
+def _check_database_url(url: str, where: str) -> None:
+    """ConfigInvalid unless the URL names one of the two supported stores. The message
+    quotes only the URL's scheme: the rest may hold a password."""
+    if url.startswith("sqlite:///") and url.removeprefix("sqlite:///").strip():
+        return
+    if url.startswith("postgresql+psycopg://"):
+        return
+    scheme = url.partition("://")[0] if "://" in url else ""
+    said = f"{scheme}:// is not a supported database" if scheme else "not a database URL"
+    hint = ""
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        hint = " (PostgreSQL is reached through psycopg 3: write postgresql+psycopg://...)"
+    elif scheme == "sqlite":
+        hint = " (a SQLite store is a file: sqlite:/// then its path)"
+    raise ConfigInvalid(f"{where}: {said}; use {DATABASE_KINDS}{hint}")
 
 
 # No mail server takes a message of more than a few hundred megabytes.
@@ -207,19 +268,21 @@ def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | 
     body = data.get(section)
     if body is None:
         return None
-    host = _str(body, "host", where, section)
+    preset = config_mail.preset_of(body, section, where)
+    host, port, security = config_mail.endpoint(body, section, where, preset)
+    if not isinstance(host, str) and host is not None:
+        raise ConfigInvalid(f"{where}: [{section}] host: must be a string")
     if not host:
-        raise ConfigInvalid(f"{where}: [{section}] host: required")
+        raise ConfigInvalid(f"{where}: [{section}] host: required (or provider = ...)")
     try:
         host.encode("idna")  # what connecting will do; a control or bidi mark cannot pass
     except UnicodeError:
         raise ConfigInvalid(f"{where}: [{section}] host: not a host name") from None
-    security = _str(body, "security", where, section) or "starttls"
     if security not in SECURITY:
         raise ConfigInvalid(
             f"{where}: [{section}] security: {security!r} is not one of {', '.join(SECURITY)}"
         )
-    port = body.get("port", _DEFAULT_PORTS[(section, security)])
+    port = port if port is not None else _DEFAULT_PORTS[(section, security)]
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise ConfigInvalid(f"{where}: [{section}] port: must be an integer 1-65535")
     if body.get("password_env") and body.get("password_command"):
@@ -232,6 +295,8 @@ def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | 
         password_env=_str(body, "password_env", where, section),
         password_command=_str(body, "password_command", where, section),
         folder=_str(body, "folder", where, section) or "INBOX",
+        **config_mail.server_auth(body, section, where, preset),
+        **(config_mail.limits(body, where, preset) if section == "smtp" else {}),
     )
 
 

@@ -8,6 +8,7 @@ is unclear for one word, writes a simulated answer, and tallies again.
 from __future__ import annotations
 
 import mailbox
+import shlex
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from rich.console import Console
 
 from steervote import render
 from steervote.core.motion import Member
+from steervote.core.tally import Status, TallyResult
+from steervote.errors import InvalidInput
 
 # Simulated replies, by position in the electorate; None: this member does not reply.
 REPLIES: tuple[str | None, ...] = (
@@ -48,8 +51,32 @@ def example_motions() -> Path:
     raise FileNotFoundError("the example motions are missing from this installation")
 
 
-def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None:
-    """Propose, simulate replies, tally; print each step."""
+def check_folder(directory: Path) -> None:
+    """InvalidInput unless `directory` is missing or an empty folder: the demo writes a
+    store, motions and simulated mail, and must never write them into a real workspace."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise InvalidInput(f"--dir {directory}: not a folder")
+    entries = sorted(p.name for p in directory.iterdir())
+    if entries:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise InvalidInput(
+            f"--dir {directory} is not empty (it holds {shown}): the demo writes a store, "
+            "motions and simulated mail there; give a new or empty folder, or leave out "
+            "--dir for a new temporary one"
+        )
+
+
+def run_demo(
+    console: Console, directory: Path | None, *, now: datetime, command: str = "steervote"
+) -> None:
+    """Propose, simulate replies, tally; print each step, then the commands to try next,
+    each run as `command` (how to run this steervote from any folder).
+
+    `directory` must be missing or empty (InvalidInput otherwise, with nothing written);
+    None: a new temporary folder.
+    """
     from steervote.adapters.local import MaildirOutbox, MaildirSource
     from steervote.adapters.store import Store
     from steervote.config import load_settings
@@ -61,7 +88,10 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
     from steervote.services.notify import send_notices
     from steervote.services.review import report
 
+    if directory is not None:
+        check_folder(directory)
     where = Path(tempfile.mkdtemp(prefix="steervote-demo-")) if directory is None else directory
+    where = where.absolute()
     where.mkdir(parents=True, exist_ok=True)
     shutil.copytree(example_motions(), where / "motions", dirs_exist_ok=True)
     settings = load_settings(None, env={}, cwd=where)
@@ -117,7 +147,8 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
 
     console.rule("5. the member answers (SIMULATED)")
     answers = _answers(settings.outbox, settings.inbox, later + timedelta(minutes=5))
-    console.print(f"Wrote {answers} simulated one-word answer(s) to {settings.inbox}.")
+    noun = "answer" if answers == 1 else "answers"
+    console.print(f"Wrote {answers} simulated one-word {noun} to {settings.inbox}.")
 
     console.rule("6. tally again")
     collect(
@@ -129,16 +160,52 @@ def run_demo(console: Console, directory: Path | None, *, now: datetime) -> None
     r = report(store, motion.id, now=later + timedelta(minutes=10))
     render.tally(console, r.result, r.ignored)
     store.close()
+    asked_ids = [n.recipient for n in asked.notices]
+    _next_steps(console, where, command, motion.id, r.result, asked_ids)
+
+
+def _next_steps(
+    console: Console,
+    where: Path,
+    command: str,
+    motion_id: str,
+    result: TallyResult,
+    asked: Sequence[str],
+) -> None:
+    """The commands to try next, each as it can be pasted into a shell: the member in
+    the rule example is one awaiting review, else the one who was asked, else one who
+    did not vote."""
+    lines = result.lines
+    in_review = [x.member.id for x in lines if x.status is Status.NEEDS_REVIEW]
+    silent = [x.member.id for x in lines if x.status is Status.NOT_VOTED]
+    member = [*in_review, *asked, *silent, lines[0].member.id][0]
+    why = (
+        "awaits review"
+        if in_review
+        else "was asked to confirm"
+        if member in asked
+        else "has not voted"
+    )
+    steps = (
+        (f"cd {shlex.quote(str(where))}", "the demo's workspace: its store and mail/"),
+        (f"{command} status", "every motion: counts and result"),
+        (f"{command} review {motion_id}", "replies that need a person"),
+        (f"{command} show {motion_id} {member}", f"the whole history of a member who {why}"),
+        (
+            f"{command} rule {motion_id} {member} for --reason 'confirmed by phone'",
+            "record a ruling",
+        ),
+        (f"{command} tally {motion_id} --json", "the result as JSON"),
+        (f"{command} audit {motion_id} --out audit", "a folder anyone can verify"),
+    )
     console.rule("next")
     console.print(
-        f"cd {where}\nsteervote show {motion.id} {r.result.lines[0].member.id}   "
-        "# a member's whole history\n"
-        f"steervote acknowledge {motion.id} --dry-run   # receipts of each vote as read\n"
-        f"steervote audit {motion.id} --out audit      # a folder anyone can verify\n"
-        f"steervote tally {motion.id} --json",
+        "Try next (each line works as printed; the text after # is a comment):",
         markup=False,
         highlight=False,
     )
+    for step, what in steps:
+        console.print(f"{step}   # {what}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _unfolded(msg: Message, name: str) -> str:

@@ -58,8 +58,16 @@ def tally_json(
             "abstain": r.counts.abstain,
             "needs_review": r.needs_review,
             "not_voted": r.not_voted,
+            "late": r.late,
         },
-        "result": r.outcome.result.value,
+        "result": "withdrawn" if r.withdrawn else r.outcome.result.value,
+        "withdrawn": None
+        if r.withdrawn is None
+        else {
+            "by": r.withdrawn.by,
+            "reason": r.withdrawn.reason,
+            "at": r.withdrawn.at.astimezone(UTC).isoformat(),
+        },
         "result_text": result_line(r),
         "decided": r.outcome.decided,
         "quorum_met": r.outcome.quorum_met,
@@ -222,16 +230,35 @@ class CsvOutput:
     again if the run fails before writing it.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str) -> None:
+        # As typed: "-" is standard output, "./-" a file named "-" (a Path would fold them).
+        self.spec = path
+        self.path = Path(path)
         self._file: BinaryIO | None = None
         self._created = False
         self._written = False
 
     @property
     def to_stdout(self) -> bool:
-        """Whether the CSV goes to standard output (`--csv -`)."""
-        return str(self.path) == "-"
+        """Whether the CSV goes to standard output (`--csv -`, exactly)."""
+        return self.spec == "-"
+
+    def refuse_over(self, precious: Sequence[Path]) -> None:
+        """InvalidInput if the file is one of these (the store, the config): a CSV written
+        over the database would destroy every vote recorded."""
+        if self._file is None:
+            return
+        mine = os.fstat(self._file.fileno())
+        for other in precious:
+            try:
+                theirs = other.stat()
+            except OSError:
+                continue
+            if (theirs.st_dev, theirs.st_ino) == (mine.st_dev, mine.st_ino):
+                raise InvalidInput(
+                    f"--csv {self.spec}: that is {other}, which steervote needs; "
+                    "choose another file (nothing was written)"
+                )
 
     def __enter__(self) -> CsvOutput:
         if self.to_stdout:
@@ -243,7 +270,7 @@ class CsvOutput:
         except OSError as e:
             why = e.strerror or str(e)
             raise InvalidInput(
-                f"--csv {self.path}: cannot write this file ({why}); no mail was read"
+                f"--csv {self.spec}: cannot write this file ({why}); no mail was read"
             ) from None
         self._created = not existed
         return self
@@ -261,7 +288,10 @@ class CsvOutput:
             self._file.write(data)
             self._file.flush()
         except OSError as e:
-            raise SteervoteError(f"--csv {self.path}: {e.strerror or e}") from None
+            raise SteervoteError(
+                f"--csv {self.spec}: {e.strerror or e} (the mail read was recorded; "
+                "run tally --offline --csv to write it again)"
+            ) from None
         self._written = True
 
     def _write_stdout(self, results: Sequence[TallyResult]) -> None:
@@ -283,8 +313,15 @@ class CsvOutput:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        failed = None
         if self._file is not None:
-            self._file.close()
-        if kind is not None and self._created and not self._written:
+            try:
+                self._file.close()
+            except OSError as e:  # the last of the buffer (a full disk): already said
+                failed = e
+                self._written = False
+        if (kind is not None or failed is not None) and self._created and not self._written:
             # Leave no stray empty file behind a run that failed.
             self.path.unlink(missing_ok=True)
+        if failed is not None and kind is None:
+            raise SteervoteError(f"--csv {self.spec}: {failed.strerror or failed}")

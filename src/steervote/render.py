@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from steervote.core.ballot import deadline_in_words, rule_in_words
+from steervote.core.ballot import casting_in_words, deadline_in_words, rule_in_words
 from steervote.core.motion import Motion
 from steervote.core.records import BallotRecord, IgnoredMessage, NoticeRecord, Received
 from steervote.core.result_line import result_line as result_line
 from steervote.core.result_line import rule_needs as rule_needs
 from steervote.core.result_line import state as _state
+from steervote.core.rules import Result
 from steervote.core.tally import MemberLine, Status, TallyResult
 
 # The one escaping rule for text shown in a terminal, kept where JSON output (no rich) can
@@ -59,6 +62,7 @@ def motion_summary(
         t.add_row("Observers", f"{len(motion.committee.observers)} (information copy, no vote)")
     t.add_row("Proposer", safe(motion.member(motion.proposer).name))
     t.add_row("Rule", Text(f"{motion.threshold.value}: {rule_in_words(motion)}"))
+    t.add_row("Casting vote", Text(casting_in_words(motion)))
     t.add_row("Quorum", f"{motion.quorum} counted votes")
     t.add_row("Closes", Text(deadline_in_words(motion)))
     t.add_row("Ballots", "personal token required" if motion.require_token else "token or subject")
@@ -127,48 +131,172 @@ _STATUS_STYLE = {
     Status.LATE: "magenta",
     Status.NOT_VOTED: "dim",
 }
+# The status of a line as one short word (the JSON keeps the enum's value).
+_STATUS_WORD = {
+    Status.COUNTED: "counted",
+    Status.NEEDS_REVIEW: "review",
+    Status.LATE: "late",
+    Status.NOT_VOTED: "not voted",
+}
+_GAP = 2  # spaces between two columns of a report table
+WIDE = 120  # from this width the tally table adds how, strength and replies
 
 
-def tally(console: Console, r: TallyResult, ignored: Sequence[IgnoredMessage]) -> None:
-    """The report: members, counts, rule, quorum and the result line."""
+def _report_table(title: str | None = None) -> Table:
+    """A table in the house style: a rule under the header, no frame, two spaces between
+    columns, nothing padded at either edge (column widths are set by the caller)."""
+    return Table(
+        title=safe(title) if title else None,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, _GAP - 1, 0, 0),
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells: whole if it fits, else cut at the end of
+    a word where one ends in its second half, and marked with "…"."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = ""
+    for ch in text:
+        if cell_len(cut + ch) > width - 1:
+            break
+        cut += ch
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+def _day_time(t: datetime | None, tz: str) -> str:
+    """'29 Nov 12:31' in the committee's timezone (English month names whatever the
+    locale; a name that is no IANA zone, as in a hand-edited audit folder: UTC), or ''."""
+    if t is None:
+        return ""
+    try:
+        local = t.astimezone(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = t.astimezone(UTC)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _said(line: MemberLine) -> str:
+    """What a line rests on, once: the member's words, the ruling, or why it is in review
+    (a review note that already quotes the words is not preceded by them again)."""
+    evidence = untrusted(line.evidence, 300)
+    note = untrusted(line.note, 600)
+    quoted = f"“{evidence}”" if evidence else ""
+    if line.how == "ruling" or line.status is Status.NEEDS_REVIEW:
+        if not note or (evidence and evidence in note):
+            return note or quoted
+        return f"{quoted} — {note}" if quoted and line.how != "ruling" else note
+    if line.status is Status.LATE or not note:
+        return quoted
+    return f"{quoted} ({note})" if quoted else note
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 message', '2 messages', '1,000 replies' (`many` where not one + "s")."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def tally(
+    console: Console,
+    r: TallyResult,
+    ignored: Sequence[IgnoredMessage],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """The report: one line per member (a large electorate: those awaiting review or late),
+    the messages ignored, and the result sentence with the time left (`now`: the time of
+    the count; default the clock).
+
+    Fits the console's width: name, vote, receipt time (`29 Nov 12:31`, committee's
+    timezone), status in a word and the evidence cut to the space left; from WIDE columns
+    also how the reply was matched, how strongly, and how many replies there were.
+    """
     tz = r.motion.committee.timezone
     lines: Sequence[MemberLine] = r.lines
     if len(lines) > FULL_TABLE_LIMIT:
         attention = (Status.NEEDS_REVIEW, Status.LATE)
         lines = [x for x in lines if x.status in attention][:FULL_TABLE_LIMIT]
-    t = Table(title=safe(f"{r.motion.id}: {r.motion.title}"), show_lines=False)
-    for col in ("member", "vote", "received", "status", "how", "strength", "evidence / note"):
-        t.add_column(col, overflow="fold")
-    for line in lines:
-        evidence = untrusted(line.evidence, 80)
-        note = untrusted(line.note, 160)
-        shown = f"“{evidence}”" if evidence else ""
-        if note:
-            shown = f"{shown} ({note})" if shown else note
-        t.add_row(
-            safe(line.member.name),
-            line.vote.value.upper() if line.vote else "",
-            _local(line.received_at, tz),
-            Text(line.status.value, style=_STATUS_STYLE[line.status]),
-            line.how or "",
-            line.strength or "",
-            Text(shown),
+    width = console.width
+    wide = width >= WIDE
+    names = [untrusted(x.member.name, 100) for x in lines]
+    status = [_status_word(x) for x in lines]
+    votes = [x.vote.value.upper() if x.vote else "" for x in lines]
+    times = [_day_time(x.received_at, tz) for x in lines]
+    fixed = {
+        "vote": _widest("vote", votes),
+        "received": _widest("received", times),
+        "status": _widest("status", status),
+    }
+    if wide:
+        fixed["how"] = _widest("how", [x.how or "" for x in lines])
+        fixed["strength"] = _widest("strength", [x.strength or "" for x in lines])
+        fixed["replies"] = _widest("replies", [f"{x.replies:,}" for x in lines])
+    name_width = min(_widest("member", names), max(16, width * 3 // 10))
+    gaps = _GAP * (len(fixed) + 1)
+    said = [_said(x) for x in lines]
+    space = max(12, width - name_width - sum(fixed.values()) - gaps)
+    said_width = min(space, _widest("evidence", said))
+    t = _report_table(f"{r.motion.id}: {r.motion.title}")
+    t.add_column("member", width=name_width, no_wrap=True, overflow="ellipsis")
+    for name, w in fixed.items():
+        t.add_column(
+            name,
+            width=w,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if name == "replies" else "left",
         )
+    t.add_column("evidence", width=said_width, no_wrap=True, overflow="ellipsis")
+    for i, line in enumerate(lines):
+        row: list[str | Text] = [
+            Text(_fit(names[i], name_width)),
+            votes[i],
+            times[i],
+            Text(status[i], style=_STATUS_STYLE[line.status]),
+        ]
+        if wide:
+            row += [line.how or "", line.strength or "", f"{line.replies:,}"]
+        row.append(Text(_fit(said[i], said_width)))
+        t.add_row(*row)
     console.print(t)
     if len(lines) < len(r.lines):
         console.print(
-            f"{len(r.lines)} members: showing {len(lines)} awaiting review or late; "
-            f"{r.counts.counted} counted, {r.not_voted} not voted. "
+            f"{plural(len(r.lines), 'member')}: showing {len(lines):,} awaiting review or "
+            f"late; {r.counts.counted:,} counted, {r.not_voted:,} not voted. "
             "Every member: --json or --csv FILE."
         )
+    if r.needs_review:
+        console.print(Text(f"Their words in full: steervote review {untrusted(r.motion.id)}"))
     if ignored:
-        console.print(f"{len(ignored)} message(s) ignored (see --json for all):")
+        console.print(f"{plural(len(ignored), 'message')} ignored (see --json for all):")
         for m in ignored[:10]:
-            console.print(
-                Text(f"  {untrusted(m.sender, 60)} — {untrusted(m.subject, 60)}: ")
-                + safe(m.reason, 120)
-            )
-    console.print(Text(result_line(r), style="bold"), soft_wrap=True)
+            head = f"  {untrusted(m.sender, 60)} — {untrusted(m.subject, 60)}: "
+            console.print(Text(_fit(head + untrusted(m.reason, 120), width)))
+    at = now if now is not None else datetime.now(UTC)
+    # One line when piped (a script greps it whole); wrapped between words on a terminal.
+    console.print(Text(result_line(r, now=at), style="bold"), soft_wrap=not console.is_terminal)
+
+
+def _status_word(line: MemberLine) -> str:
+    return "ruled" if line.how == "ruling" else _STATUS_WORD[line.status]
+
+
+def _widest(header: str, cells: Sequence[str]) -> int:
+    """The width of a column: its header or its widest cell."""
+    return max([cell_len(header), *(cell_len(c) for c in cells)])
 
 
 # --- review / status ---------------------------------------------------------------
@@ -195,7 +323,7 @@ def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> Non
             console.print(safe(reply.own_text or "(no text of their own)", 2000, oneline=False))
     console.print(
         f"\n{len(waiting)} awaiting review. Record a ruling with: steervote rule "
-        f"{r.motion.id} MEMBER_ID for|against|abstain|none --reason TEXT"
+        f"{r.motion.id} MEMBER for|against|abstain|none --reason TEXT"
     )
 
 
@@ -232,27 +360,51 @@ def sent_line(motion_id: str, sent: dict[str, int]) -> str:
 
 
 def status(console: Console, results: Sequence[TallyResult]) -> None:
-    """One row per recorded motion."""
+    """One row per recorded motion: id, deadline, counts (right-aligned) and result.
+
+    The id and the result are always whole; where the console is too narrow for every
+    column, the deadline goes first, then the counts least needed to read the result.
+    """
     if not results:
         console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
         return
-    t = Table(title="Motions", expand=True)
-    for col in ("motion", "closes", "for", "against", "abstain", "review", "not voted", "result"):
-        t.add_column(col)
-    for r in results:
-        c = r.counts
-        state = _state(r)
-        t.add_row(
-            Text(r.motion.id),
-            _local(r.motion.closes, r.motion.committee.timezone),
-            str(c.for_),
-            str(c.against),
-            str(c.abstain),
-            str(r.needs_review),
-            str(r.not_voted),
-            f"{r.outcome.result.value} ({state})",
+    cells: dict[str, list[str]] = {
+        "motion": [untrusted(r.motion.id) for r in results],
+        "closes": [_day_time(r.motion.closes, r.motion.committee.timezone) for r in results],
+        "for": [f"{r.counts.for_:,}" for r in results],
+        "against": [f"{r.counts.against:,}" for r in results],
+        "abstain": [f"{r.counts.abstain:,}" for r in results],
+        "review": [f"{r.needs_review:,}" for r in results],
+        "not voted": [f"{r.not_voted:,}" for r in results],
+        "result": [_status_result(r) for r in results],
+    }
+    widths = {name: _widest(name, column) for name, column in cells.items()}
+    for dropped in ("closes", "not voted", "abstain", "review", "against", "for"):
+        if sum(widths.values()) + _GAP * (len(widths) - 1) <= console.width:
+            break
+        del widths[dropped]
+    t = _report_table("Motions")
+    numbers = {"for", "against", "abstain", "review", "not voted"}
+    for name, w in widths.items():
+        t.add_column(
+            name, min_width=w, no_wrap=True, justify="right" if name in numbers else "left"
         )
+    for i in range(len(results)):
+        t.add_row(*(Text(cells[name][i]) for name in widths))
     console.print(t)
+
+
+def _status_result(r: TallyResult) -> str:
+    """'carried (decided)', 'pending', 'tied: casting vote awaited', 'defeated (final)'."""
+    o = r.outcome
+    if o.result is Result.PENDING:
+        return "pending"
+    if o.result is Result.TIED:
+        return "tied: casting vote awaited"
+    word = o.result.value.replace("_", " ")
+    if o.by_casting_vote:
+        word += " on casting vote"
+    return f"{word} ({_state(r)})"
 
 
 # --- show --------------------------------------------------------------------------
@@ -261,6 +413,7 @@ if TYPE_CHECKING:  # render imports no service at run time: `tally` need not loa
     from steervote.services.show import Event, History
 
 OWN_WORDS_LIMIT = 3000  # characters of a member's own words printed by `show`
+OWN_TEXT_KEPT = 2000  # characters of own words the store keeps (core.inbound.OWN_TEXT_LIMIT)
 
 # How a receipt time is known (core.receipt), in words; the unproven ones say so.
 _RECEIVED_FROM = {
@@ -352,6 +505,15 @@ def _event(console: Console, e: Event, h: History, tz: str) -> None:
         console.print(Text("    their words:"))
         words = untrusted(r.own_text or "(none of their own)", OWN_WORDS_LIMIT, oneline=False)
         console.print(Text("\n".join("      " + x for x in words.splitlines())), soft_wrap=True)
+        if len(r.own_text) >= min(OWN_WORDS_LIMIT, OWN_TEXT_KEPT):
+            _say(
+                console,
+                Text(
+                    f"      … (their words are cut here; the whole message: "
+                    f"steervote show {h.motion.id} {h.member.id} --raw {e.number})",
+                    style="magenta",
+                ),
+            )
     elif isinstance(e, RulingEvent):
         x = e.ruling
         vote = x.vote.value.upper() if x.vote else "no vote"
@@ -361,6 +523,15 @@ def _event(console: Console, e: Event, h: History, tz: str) -> None:
             Text(f"{_at(x.ruled_at, tz)}  {kind} {e.number}: {vote}, by ") + safe(x.ruled_by),
         )
         _say(console, Text("    reason: ") + safe(x.reason, 400))
+        if x.undone is not None:
+            u = x.undone
+            _say(
+                console,
+                Text(f"    undone {_at(u.undone_at, tz)} by ", style="magenta")
+                + safe(u.undone_by)
+                + Text(": ")
+                + safe(u.reason, 400),
+            )
     else:
         console.print(Text(f"{_at(e.at, tz)}  voting closes", style="bold"), soft_wrap=True)
     if getattr(e, "stands", False):
@@ -381,17 +552,24 @@ def _at(t: datetime | None, tz: str) -> str:
 # separators), shown as a Python escape instead of U+FFFD: the raw message shows what it
 # holds. Tab and newline stay; CR LF, mail's line ending, is a newline.
 _RAW_CONTROL = re.compile(
-    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\\\\\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\udc80-\udcff]"
 )
 
 
 def visible(data: bytes) -> str:
     """Raw message bytes as text safe to print: bytes that are not UTF-8 as \\xNN, control
     and bidi characters as \\xNN or \\uNNNN, newlines kept."""
-    text = data.decode("utf-8", errors="backslashreplace").replace("\r\n", "\n")
+    # A backslash in the message is shown doubled, so that "\\x1b" typed by a member can
+    # never be taken for an escape character shown as \x1b.
+    text = data.decode("utf-8", errors="surrogateescape").replace("\r\n", "\n")
 
     def escape(m: re.Match[str]) -> str:
         c = ord(m.group())
+        if m.group() == "\\":
+            return "\\\\"
+        if 0xDC80 <= c <= 0xDCFF:  # a byte that is not UTF-8
+            return f"\\x{c - 0xDC00:02x}"
         return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
     return _RAW_CONTROL.sub(escape, text)
@@ -400,5 +578,240 @@ def visible(data: bytes) -> str:
 def raw_message(console: Console, data: bytes) -> None:
     """A message as received, escaped (never interpreted, never rendered as HTML)."""
     text = visible(data)
-    # Written as is: rich would expand tabs and take seconds over a large message.
-    console.file.write(text if text.endswith("\n") else text + "\n")
+    # Written as is: rich would expand tabs and take seconds over a large message. Past the
+    # console's own stream (cli.Consoles strips the spaces rich pads lines with when piped):
+    # a line's trailing spaces are part of the message (format=flowed, RFC 3676).
+    out = getattr(console.file, "underlying", console.file)
+    out.write(text if text.endswith("\n") else text + "\n")
+
+
+# --- members, review one by one, rulings (issue 13) ----------------------------------
+
+if TYPE_CHECKING:
+    from steervote.core.succession import Step
+    from steervote.services.review import Awaiting, Report
+    from steervote.services.ruling import Ruled, Rulings, Undone
+
+RULED_LISTED = 50  # rulings of one file listed one by one; the rest counted
+
+
+def _how_many(n: int, one: str) -> str:
+    """'1 ruling', '2 rulings', '1,200 members'."""
+    return f"{n:,} {one}{'' if n == 1 else 's'}"
+
+
+def _plain(console: Console, text: str | Text) -> None:
+    """One line (or paragraph) as is: no markup, no highlighting, wrapped between words."""
+    console.print(text, markup=False, highlight=False, emoji=False)
+
+
+def step_in_words(x: Step, tz: str) -> str:
+    """A reply or a ruling as a ruling's message names it: 'AGAINST from the reply of
+    12 Jan 10:02', 'the reply of 12 Jan 10:02 in review', 'the ruling of 12 Jan 10:02 (FOR,
+    by sec)'. Times in the committee's timezone."""
+    from steervote.core.records import Disposition, Ruling
+    from steervote.core.tally import day_and_time
+
+    if isinstance(x, Ruling):
+        vote = x.vote.value.upper() if x.vote else "no vote"
+        return f"the ruling of {day_and_time(x.ruled_at, tz)} ({vote}, by {x.ruled_by})"
+    at = day_and_time(x.received_at, tz)
+    if x.disposition is Disposition.VOTE and x.vote is not None:
+        return f"{x.vote.value.upper()} from the reply of {at}"
+    return f"the reply of {at} in review"
+
+
+def replaces_in_words(ruled: Ruled, tz: str) -> str:
+    """'replaces AGAINST from the reply of 12 Jan 10:02', '… and the reply of 12 Jan 11:00
+    in review', 'replaces the ruling of …', or 'no vote stood before'."""
+    if not ruled.replaces:
+        return "no casting vote stood before" if ruled.member is None else "no vote stood before"
+    return "replaces " + " and ".join(step_in_words(x, tz) for x in ruled.replaces)
+
+
+def standing_in_words(line: MemberLine, tz: str) -> str:
+    """Where a member stands, with what it rests on: 'counted AGAINST from the reply of
+    12 Jan 10:02', 'ruled FOR: the ruling of … stands', 'in review: why', 'not voted'."""
+    from steervote.core.tally import day_and_time
+
+    if line.how == "ruling" and line.ruling is not None:
+        return f"{line.standing}: {step_in_words(line.ruling.ruling, tz)} stands"
+    at = day_and_time(line.received_at, tz) if line.received_at else ""
+    if line.status is Status.COUNTED:
+        return f"{line.standing} from the reply of {at}"
+    if line.status is Status.NEEDS_REVIEW:
+        return f"in review: {line.note}"
+    if line.status is Status.LATE:
+        return f"late: the reply of {at} came after the deadline; not counted"
+    return "not voted: no reply counts and no ruling holds"
+
+
+def ruled(
+    console: Console, r: Rulings, source: str | None = None, *, sentence: bool = True
+) -> None:
+    """What a `rule` run recorded (or, dry run, would record): each ruling, what it
+    replaces, and (with `sentence`) the result sentence after it."""
+    m = r.report.result.motion
+    tz = m.committee.timezone
+    verb = "Would record" if r.dry_run else "Recorded"
+    if source is None and len(r.ruled) == 1:
+        [x] = r.ruled
+        _plain(
+            console, Text(untrusted(f"{verb} {_ruling_head(x)} on {m.id};") + " ") + _after(x, tz)
+        )
+    else:
+        where = f" from {source}" if source else ""
+        _plain(
+            console,
+            Text(untrusted(f"{verb} {_how_many(len(r.ruled), 'ruling')} on {m.id}{where}:")),
+        )
+        for x in r.ruled[:RULED_LISTED]:
+            _plain(console, Text(f"  {untrusted(_ruling_head(x))}: ") + _after(x, tz))
+        if len(r.ruled) > RULED_LISTED:
+            _plain(console, f"  … and {len(r.ruled) - RULED_LISTED:,} more")
+    if r.dry_run:
+        _plain(console, "Dry run: nothing recorded.")
+    if sentence:
+        result_sentence(console, r.report.result)
+
+
+def result_sentence(console: Console, r: TallyResult) -> None:
+    """The result sentence, bold, as the tally ends with it."""
+    _plain(console, Text(result_line(r), style="bold"))
+
+
+def _ruling_head(x: Ruled) -> str:
+    vote = x.ruling.vote.value.upper() if x.ruling.vote else "no vote"
+    if x.member is None:
+        return f"the chair's casting vote {vote}"
+    return f"{vote} for {x.member.name} ({x.member.id})"
+
+
+def _after(x: Ruled, tz: str) -> Text:
+    said = replaces_in_words(x, tz) + "."
+    if not x.stands and x.line is not None:
+        # A reply received after the ruling's own time (a clock ahead of ours) replaced it.
+        said += f" It does not stand: now {standing_in_words(x.line, tz)}"
+    return Text(untrusted(said, 2000))
+
+
+def undone(console: Console, u: Undone) -> None:
+    """What `rule --undo` did and what stands now."""
+    m = u.report.result.motion
+    tz = m.committee.timezone
+    r = u.ruling
+    whose = "the chair's casting vote" if u.member is None else f"{u.member.name} ({u.member.id})"
+    head = f"Undid {step_in_words(r, tz)} on {whose}: kept in the audit trail, marked undone."
+    _plain(console, Text(untrusted(head, 2000)))
+    if u.line is not None:
+        now = standing_in_words(u.line, tz)
+    elif u.casting is not None:
+        now = f"{step_in_words(u.casting.ruling, tz)} stands as the casting vote"
+    else:
+        now = "no casting vote is recorded"
+    _plain(console, Text("Now: ") + Text(untrusted(now, 2000)))
+    result_sentence(console, u.report.result)
+
+
+def awaiting(console: Console, a: Awaiting, motion: Motion) -> None:
+    """One member awaiting review: who, when, why, and their own words in full."""
+    from steervote.core.records import Ruling
+    from steervote.core.tally import day_and_time
+
+    line, tz = a.line, motion.committee.timezone
+    member = line.member
+    console.rule(safe(f"{member.name} ({member.id})"))
+    at = day_and_time(line.received_at, tz) if line.received_at else "(time unknown)"
+    number = f", message {a.number}" if a.number is not None else ""
+    strength = f" (strength {line.strength})" if line.strength else ""
+    _plain(console, Text(untrusted(f"received {at}{number}, via {line.how}{strength}")))
+    if a.reply is not None:
+        _plain(console, Text("from: ") + safe(a.reply.sender, 200))
+    _plain(console, Text("why: ") + safe(line.note, 2000))
+    if line.ruling is not None:
+        standing = step_in_words(line.ruling.ruling, tz)
+        _plain(console, Text(untrusted(f"until you rule: {standing} stands", 2000)))
+    for x in line.superseded:
+        if isinstance(x.item, Ruling) and not isinstance(x.by, Ruling):
+            vote = x.item.vote.value.upper() if x.item.vote else "no vote"
+            _plain(
+                console,
+                Text(
+                    f"ruling of {day_and_time(x.item.ruled_at, tz)} ({vote}) "
+                    "replaced by a later reply"
+                ),
+            )
+    words = a.reply.own_text if a.reply is not None else line.evidence
+    _plain(console, Text("their words:"))
+    console.print(safe(words or "(no text of their own)", 4000, oneline=False), soft_wrap=True)
+    if a.number is not None:
+        _plain(
+            console,
+            Text(
+                untrusted(f"as received: steervote show {motion.id} {member.id} --raw {a.number}")
+            ),
+        )
+
+
+def review_list(console: Console, r: Report, waiting: Sequence[Awaiting]) -> None:
+    """Every member awaiting review, their words in full, and how to record rulings."""
+    m = r.result.motion
+    if not waiting:
+        _plain(console, Text(untrusted(f"Nothing awaits review on {m.id}.")))
+        return
+    for a in waiting:
+        awaiting(console, a, m)
+    motion_id = untrusted(m.id)
+    _plain(
+        console,
+        Text(
+            f"\n{_how_many(len(waiting), 'member')} awaiting review. Record a ruling: steervote "
+            f"rule {motion_id} MEMBER for|against|abstain|none --reason TEXT; one by one: "
+            f"steervote review {motion_id} --interactive; many at once: steervote rule "
+            f"{motion_id} --from-csv FILE"
+        ),
+    )
+
+
+def members(console: Console, r: TallyResult) -> None:
+    """One line per voting member, fitted to the console: id (whole), name and role,
+    address and aliases (cut to the space left), and where they stand."""
+    from rich.cells import set_cell_size
+
+    rows = [
+        (
+            untrusted(x.member.id, 200),
+            untrusted(x.member.name + (f" ({x.member.role})" if x.member.role else ""), 200),
+            untrusted(", ".join((x.member.email, *x.member.aliases)), 400),
+            x.standing,
+        )
+        for x in r.lines
+    ]
+    header = ("id", "name", "address", "status")
+    widest = [max(cell_len(row[i]) for row in [header, *rows]) for i in range(4)]
+    gap = 2
+    id_width, status_width = widest[0], widest[3]
+    room = max(20, console.width - id_width - status_width - 3 * gap)
+    name_width = min(widest[1], max(room // 2, room - widest[2]))
+    address_width = min(widest[2], room - name_width)
+    widths = (id_width, name_width, address_width, status_width)
+
+    def cell(text: str, width: int) -> str:
+        if cell_len(text) > width:
+            text = set_cell_size(text, max(width - 1, 0)) + "…"
+        return set_cell_size(text, width)
+
+    for i, row in enumerate([header, *rows]):
+        text = (" " * gap).join(cell(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
+        line = Text(text, style="bold" if i == 0 else "")
+        console.print(line, markup=False, highlight=False, soft_wrap=True, overflow="ignore")
+    counts = {
+        "counted": r.counts.counted,
+        "in review": r.needs_review,
+        "late": r.late,
+        "not voted": r.not_voted,
+    }
+    said = ", ".join(f"{n:,} {what}" for what, n in counts.items() if n)
+    _plain(
+        console, Text(untrusted(f"{_how_many(len(r.lines), 'member')} of {r.motion.id}: {said}."))
+    )

@@ -205,7 +205,9 @@ def delivery_time(name: str, mtime: datetime) -> datetime | None:
     """The delivery time a Maildir file name starts with, as aware UTC, or None.
 
     None when the name does not start with Unix seconds, or names a time before 2000 or
-    more than a day after the file was written (not a delivery name).
+    after the file was written (a delivering agent names the file, then writes it: a name
+    ahead of the file's own time, beyond a minute of clock skew, is not its delivery; a
+    "proven" receipt time in the future could make a late vote look in time).
     """
     m = _DELIVERY_NAME.match(name)
     if m is None:
@@ -213,7 +215,7 @@ def delivery_time(name: str, mtime: datetime) -> datetime | None:
     at = datetime.fromtimestamp(int(m.group(1)), UTC)
     if m.group(2):
         at += timedelta(microseconds=int(m.group(2)))  # written unpadded: M1 is 1 us
-    if at < _EARLIEST or at > mtime + timedelta(days=1):
+    if at < _EARLIEST or at > mtime + timedelta(minutes=1):
         return None
     return at
 

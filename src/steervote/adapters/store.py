@@ -65,6 +65,7 @@ from steervote.core.records import (
 from steervote.core.storable import storable
 from steervote.core.strength import Strength
 from steervote.core.vote import Vote
+from steervote.core.withdrawal import Withdrawal
 from steervote.errors import ConfigInvalid, ProposeRunning, SteervoteError
 
 
@@ -104,6 +105,9 @@ class MotionRow(SQLModel, table=True):
     casting_vote: str
     attachments: str  # JSON list of paths, as given
     papers: str = "[]"  # JSON list of [file name, SHA-256] of each attachment (migration 5)
+    withdrawn_at: datetime | None = None  # `withdraw` (migration 8)
+    withdrawn_by: str = ""
+    withdrawn_reason: str = ""
     links: str  # JSON list
     observers: str  # JSON list of [name, email]
     digest: str
@@ -263,6 +267,7 @@ class RecordedMotion:
     recorded_at: datetime
     # (file name, SHA-256 hex) of each paper; None: recorded before papers were (migration 5)
     papers: tuple[tuple[str, str], ...] | None = None
+    withdrawn: Withdrawal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +460,20 @@ def _migration_7(c: Connection) -> None:
     SQLModel.metadata.create_all(c, tables=[RulingUndoRow.__table__])  # type: ignore[attr-defined]
 
 
+def _migration_8(c: Connection) -> None:
+    """A motion can be withdrawn (`withdraw`): who, why and when, on the motion's row.
+    A store made by migration 1 of this code already has the columns."""
+    columns = {column["name"] for column in inspect(c).get_columns("motion")}
+    kind = "TIMESTAMP WITHOUT TIME ZONE" if c.dialect.name == "postgresql" else "DATETIME"
+    for name, sql in (
+        ("withdrawn_at", kind),
+        ("withdrawn_by", "VARCHAR NOT NULL DEFAULT ''"),
+        ("withdrawn_reason", "VARCHAR NOT NULL DEFAULT ''"),
+    ):
+        if name not in columns:
+            c.execute(text(f"ALTER TABLE motion ADD COLUMN {name} {sql}"))
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
 MIGRATIONS = (
@@ -465,6 +484,7 @@ MIGRATIONS = (
     (5, _migration_5),
     (6, _migration_6),
     (7, _migration_7),
+    (8, _migration_8),
 )
 
 
@@ -630,7 +650,26 @@ class Store:
                 row.digest,
                 _aware(row.recorded_at),
                 papers if papers or not json.loads(row.attachments) else None,
+                _withdrawal(row),
             )
+
+    def withdraw(self, motion_id: str, withdrawal: Withdrawal) -> None:
+        """Record that a motion is withdrawn (StoreError: unknown, or withdrawn already).
+        Its ballots, replies and rulings stay recorded; tally reports it withdrawn."""
+        with self._session() as s:
+            row = s.get(MotionRow, motion_id)
+            if row is None:
+                raise StoreError(f"no motion {motion_id!r} in the store")
+            if row.withdrawn_at is not None:
+                raise StoreError(
+                    f"motion {motion_id} was withdrawn already, by {row.withdrawn_by} on "
+                    f"{_aware(row.withdrawn_at):%Y-%m-%d %H:%M} UTC"
+                )
+            row.withdrawn_at = _db_time(withdrawal.at)
+            row.withdrawn_by = _text(withdrawal.by)
+            row.withdrawn_reason = _text(withdrawal.reason)
+            s.add(row)
+            s.commit()
 
     def motion_ids(self) -> list[str]:
         """Ids of all recorded motions, oldest first."""
@@ -883,6 +922,21 @@ class Store:
         counts.update({str(kind): int(k) for kind, k in notices})
         return counts
 
+    def sent_since(self, since: datetime) -> list[datetime]:
+        """When each message handed to a server at or after `since` went (ballots, copies and
+        notices of every motion, sent or sending), oldest first: the sending limits count
+        them (adapters.throttle), a run that stopped and the next run alike."""
+        went = (BallotStatus.SENT.value, BallotStatus.SENDING.value)
+        at = _db_time(since)
+        times: list[datetime] = []
+        with self.engine.connect() as connection:
+            for row in (BallotRow, NoticeRow):
+                t = row.__table__  # type: ignore[union-attr]
+                times += connection.execute(
+                    sa_select(t.c.sent_at).where(t.c.status.in_(went), t.c.sent_at >= at)
+                ).scalars()
+        return sorted(_aware(t) for t in times)
+
     @contextmanager
     def notice_marker(
         self, motion_id: str
@@ -1009,7 +1063,10 @@ class Store:
         titles: dict[str, str] = {}
         closes: dict[str, datetime] = {}
         with self._session() as s:
+            withdrawn: dict[str, datetime] = {}
             for m in s.exec(select(MotionRow)).all():
+                if m.withdrawn_at is not None:
+                    withdrawn[m.id] = _aware(m.withdrawn_at)
                 require[m.id] = m.require_token
                 titles[m.id] = m.title
                 closes[m.id] = _aware(m.closes)
@@ -1063,8 +1120,8 @@ class Store:
             ballots,
             fingerprints,
             shared=shared,
-            token_digests=any(t.startswith("sha256:") for t in tokens),
             asks=frozenset(asks),
+            withdrawn=withdrawn,
         )
 
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
@@ -1612,6 +1669,12 @@ def _recorded(m: Any) -> RecordedMessage:
         dated=_aware(m["dated"]) if m["dated"] is not None else None,
         kept=bool(m["kept"]),
     )
+
+
+def _withdrawal(row: MotionRow) -> Withdrawal | None:
+    if row.withdrawn_at is None:
+        return None
+    return Withdrawal(row.withdrawn_by, row.withdrawn_reason, _aware(row.withdrawn_at))
 
 
 def _notice(m: Any) -> NoticeRecord:

@@ -28,6 +28,12 @@ def _result_text(r: Report) -> str:
     return render.result_line(r.result)
 
 
+def plural(n: int, one: str) -> str:
+    from steervote import render
+
+    return render.plural(n, one)
+
+
 def _say(text: str) -> None:
     """A line as it is (escaped before), never wrapped: one finding, one line to grep."""
     consoles.out.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -51,16 +57,16 @@ def audit(
     (hash, sender, reason), every ruling, the result, a README in plain words and a
     MANIFEST of SHA-256 sums. Reads no mail: run `tally` first.
 
-    Example: steervote audit new-constitution --out audit-new-constitution
+    Examples:
+
+    \b
+      steervote audit new-constitution --out audit-new-constitution
     """
-    from steervote.adapters.store import store_exists
     from steervote.evidence.audit import AuditSettings, write_audit
     from steervote.services.review import report
 
     settings = settings_of(ctx)
-    if not store_exists(settings.database_url):
-        raise InvalidInput("no steervote database here yet: nothing to audit")
-    store = open_store(settings)
+    store = open_store(settings, create=False)
     at = now()
     r = report(store, motion_id, now=at)
     written = write_audit(
@@ -76,8 +82,9 @@ def audit(
     )
     manifest_line = (out / "MANIFEST.sha256").read_text(encoding="utf-8").strip()
     _say(
-        f"Wrote {out}: {written.files} files; {written.messages} message(s) on {motion_id} "
-        f"({written.kept} as .eml), {written.others} other message(s) as hashes.\n"
+        f"Wrote {out}: {plural(written.files, 'file')}; "
+        f"{plural(written.messages, 'message')} on {motion_id} ({written.kept} as .eml), "
+        f"{plural(written.others, 'other message')} as hashes.\n"
         f"{written.result_text}\n"
         f"Keep this line where it cannot be changed: {manifest_line}\n"
         f"Check the folder with: steervote verify {out}"
@@ -97,7 +104,10 @@ def verify(
     the motion's rule, and compares each message, each member and the result. Needs no
     database and no mail server. Exit 0: verified; 1: differences (each printed).
 
-    Example: steervote verify audit-new-constitution
+    Examples:
+
+    \b
+      steervote verify audit-new-constitution
     """
     from steervote.evidence.folder import FolderUnreadable
     from steervote.evidence.verify import verify_folder
@@ -115,10 +125,10 @@ def verify(
     if not found.differences:
         _say(
             "verified: the result in this folder follows from its messages and rulings "
-            f"({found.messages} message(s), {found.members} members)."
+            f"({plural(found.messages, 'message')}, {plural(found.members, 'member')})."
         )
         return
     for d in found.differences:
         _say(f"difference: {untrusted(d, 1000)}")
-    _say(f"not verified: {len(found.differences)} difference(s)")
+    _say(f"not verified: {plural(len(found.differences), 'difference')}")
     raise typer.Exit(ExitCode.FAILED)

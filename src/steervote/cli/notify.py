@@ -43,18 +43,15 @@ def _send(
 ) -> None:
     """Plan, show, confirm, send and report one kind of notice (exit codes as propose)."""
     from steervote import render
-    from steervote.adapters.store import store_exists
     from steervote.core.ballot import Addressing
     from steervote.services.notify import send_notices
 
     settings = settings_of(ctx)
-    if not store_exists(settings.database_url):
-        raise InvalidInput("no steervote database here yet: propose a motion first")
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
     with ExitStack() as cleanup:
-        store = open_store(settings)
+        store = open_store(settings, create=False)
         if not only_shows:
             held = cleanup.enter_context(store.propose_lock(motion_id, now=now()))
             if held.took_over is not None:
@@ -85,9 +82,11 @@ def _send(
                 raise InvalidInput(
                     f"no terminal to confirm on: pass --yes to send the {what.lower()}"
                 )
-            if plan.to_send and not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
+            if plan.to_send and not typer.confirm(
+                f"Send {render.plural(len(plan.to_send), 'message')} now?"
+            ):
                 raise typer.Exit(ExitCode.FAILED)
-        transport = cleanup.enter_context(closing(transport_of(settings)))
+        transport = cleanup.enter_context(closing(transport_of(settings, store=store)))
         with progress_bar(len(plan.to_send)) as advance:
             result = send_notices(
                 plan,
@@ -123,7 +122,11 @@ def acknowledge(
     Only members whose current vote has no receipt yet get one: a changed vote gets a
     new receipt; re-running sends nothing twice. Run `tally` first.
 
-    Example: steervote acknowledge new-constitution --dry-run
+    Examples:
+
+    \b
+      steervote acknowledge new-constitution --dry-run
+      steervote acknowledge new-constitution --yes
     """
     from steervote.services import member_loop
 
@@ -154,6 +157,7 @@ def ask(
         str | None,
         typer.Option(
             "--reason",
+            metavar="TEXT",
             help="Say this, instead of steervote's reason, as why the reply could not be counted.",
         ),
     ] = None,
@@ -166,7 +170,11 @@ def ask(
     counted only when it is that one word (with greetings or thanks); anything else stays
     in review with the new words shown. Before the deadline only.
 
-    Example: steervote ask new-constitution --member sam-tarry
+    Examples:
+
+    \b
+      steervote ask new-constitution --dry-run
+      steervote ask new-constitution --member sam-tarry
     """
     from steervote.services import member_loop
 
@@ -203,7 +211,11 @@ def remind(
     """Remind each member who has not voted, before the deadline: the motion, the time
     left in the committee's time zone, and how to vote.
 
-    Example: steervote remind new-constitution --min-interval 48h
+    Examples:
+
+    \b
+      steervote remind new-constitution --dry-run
+      steervote remind new-constitution --min-interval 48h --yes
     """
     from steervote.core.deadline import parse_duration
     from steervote.services import member_loop
@@ -256,7 +268,11 @@ def announce(
     per result; if the result changes later (a ruling), re-running sends a correction
     that says what changed.
 
-    Example: steervote announce new-constitution --counts-only
+    Examples:
+
+    \b
+      steervote announce new-constitution --dry-run
+      steervote announce new-constitution --counts-only
     """
     from steervote.services import member_loop
 

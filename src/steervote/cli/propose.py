@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack, closing
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,16 +19,19 @@ from steervote.cli import (
     open_store,
     progress_bar,
     settings_of,
+    throttled,
     transport_of,
 )
 from steervote.errors import ExitCode, InvalidInput
+from steervote.terminal import untrusted
 
 if TYPE_CHECKING:
+    from steervote.adapters.store import Store
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
     from steervote.core.records import BallotRecord
-    from steervote.services.propose import Transport
+    from steervote.services.propose import Plan, Transport
 
 
 def _extensions(transport: Transport) -> dict[str, str] | None:
@@ -42,17 +46,58 @@ def validate(
     ctx: typer.Context,
     motion_file: Annotated[Path, typer.Argument(help="The motion YAML file.", metavar="MOTION")],
 ) -> None:
-    """Check a motion file, its committee and attachments; print a summary. Writes nothing."""
+    """Check a motion file, its committee and attachments, and the config; print a
+    summary. Writes nothing. Problems in the config and in the files are all reported.
+
+    Examples:
+
+    \b
+      steervote validate motions/new-constitution.yaml
+      steervote validate motions/new-constitution.yaml --config steervote.toml
+    """
     from rich.text import Text
 
     from steervote import render
     from steervote.core.ballot import Addressing, fingerprint
+    from steervote.errors import ConfigInvalid, MotionInvalid
 
-    settings = settings_of(ctx)
-    motion, attachments = _motion(settings, motion_file)
+    try:
+        settings, config_problem = settings_of(ctx), None
+    except ConfigInvalid as e:  # The motion is checked too: one run names every problem.
+        settings, config_problem = _defaults(), e
+    try:
+        motion, attachments = _motion(settings, motion_file)
+    except MotionInvalid as e:
+        if config_problem is None:
+            raise
+        raise InvalidInput(f"{config_problem}\n{e}") from None
+    if config_problem is not None:
+        raise config_problem
     render.motion_summary(consoles.out, motion, fingerprint(motion, attachments))
     _smtputf8_note(motion, Addressing(settings.ballot.sender, settings.ballot.reply_to, False))
+    consoles.out.print(_config_line(settings), markup=False, highlight=False)
     consoles.out.print(Text.assemble(("OK", "green"), f": {motion_file} is a valid motion."))
+
+
+def _defaults() -> Settings:
+    """The built-in settings, to check a motion with when the config cannot be read."""
+    from steervote.config import BallotSettings, Settings
+
+    here = Path.cwd()
+    return Settings(here, None, f"sqlite:///{here / 'steervote.db'}", BallotSettings(), None, None)
+
+
+def _config_line(settings: Settings) -> str:
+    """Which config was checked, and where it sends, reads and records."""
+    from steervote.adapters.store import redact_url
+
+    where = str(settings.source) if settings.source else "none (built-in defaults)"
+    send = f"SMTP {settings.smtp!r}" if settings.smtp else f"the local outbox {settings.outbox}"
+    read = f"IMAP {settings.imap!r}" if settings.imap else f"the Maildir {settings.inbox}"
+    return (
+        f"Config: {where}: ballots go to {send}; replies are read from {read}; "
+        f"the store is {redact_url(settings.database_url)}."
+    )
 
 
 def _motion(settings: Settings, path: Path) -> tuple[Motion, tuple[Attachment, ...]]:
@@ -98,6 +143,20 @@ def propose(
             "unconfirmed, once you know it never arrived. Repeatable.",
         ),
     ] = None,
+    no_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-check", help="Skip the SMTP sign-in check (`steervote check`) run first."
+        ),
+    ] = False,
+    allow_late_send: Annotated[
+        bool,
+        typer.Option(
+            "--allow-late-send",
+            help="Send even when the sending limits mean the last ballot would go out after "
+            "voting closes.",
+        ),
+    ] = False,
 ) -> None:
     """Send every voting member a personal ballot (observers an information copy).
 
@@ -107,6 +166,13 @@ def propose(
     after its ballots went out is refused. Everything (files, addresses, the SMTP
     server's SMTPUTF8 and SIZE) is checked before anything is written. Exit 0 when all
     ballots are sent, 1 when any failed or is unconfirmed, 2 on invalid input.
+
+    Examples:
+
+    \b
+      steervote propose motions/new-constitution.yaml --dry-run
+      steervote propose motions/new-constitution.yaml
+      steervote propose motions/new-constitution.yaml --resend sam-tarry
     """
     from steervote import render
     from steervote.adapters.store import store_exists
@@ -126,18 +192,21 @@ def propose(
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
     with ExitStack() as cleanup:
         transport = None if only_shows else cleanup.enter_context(closing(transport_of(settings)))
+        if transport is not None and settings.smtp is not None and not no_check:
+            _check_smtp(settings)  # `steervote check`'s SMTP steps, before anything is written
         if transport is not None:  # Asked before anything is written.
             service.check_server(
                 motion, addressing, attachments, extensions=_extensions(transport), server=where
             )
+        # A new store is created only once something will be written: a run that only
+        # shows the plan, or whose question is answered no, leaves no database behind.
         store = (
-            None if only_shows and not store_exists(settings.database_url) else open_store(settings)
+            None
+            if (only_shows or not yes) and not store_exists(settings.database_url)
+            else open_store(settings)
         )
         if store is not None and not only_shows:
-            # Held from planning to the last status: a second run exits 1 naming this one.
-            held = cleanup.enter_context(store.propose_lock(motion.id, now=now()))
-            if held.took_over is not None:
-                consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
+            _hold(cleanup, store, motion.id)
         plan = service.plan(
             motion, store, addressing, now=now(), attachments=attachments, resend=resend or ()
         )
@@ -156,6 +225,7 @@ def propose(
                 markup=False,
                 highlight=False,
             )
+        _send_time(settings, store, plan, refuse=not dry_run and not allow_late_send)
         if dry_run:
             first = plan.motion.committee.members[0]
             sample = compose_ballot(
@@ -180,11 +250,25 @@ def propose(
             if not sys.stdin.isatty():
                 raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
             if plan.to_send and not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
-                raise typer.Exit(ExitCode.FAILED)
-        assert store is not None and transport is not None
+                consoles.out.print("Nothing sent.")
+                return
+        if store is None:
+            # The answer was yes: the store is created now, and the plan made again under
+            # its lock (another run may have begun while the question waited).
+            store = open_store(settings)
+            _hold(cleanup, store, motion.id)
+            plan = service.plan(
+                motion, store, addressing, now=now(), attachments=attachments, resend=resend or ()
+            )
+        assert transport is not None
         with progress_bar(len(plan.to_send)) as advance:
             result = service.propose(
-                plan, store, transport, addressing, now=now, progress=lambda _: advance()
+                plan,
+                store,
+                throttled(transport, settings, store),
+                addressing,
+                now=now,
+                progress=lambda _: advance(),
             )
     render.ballots(consoles.out, result.ballots)
     failed = [x for x in result.ballots if x.status is BallotStatus.FAILED]
@@ -215,6 +299,94 @@ def propose(
         )
     if failed or result.error or result.unconfirmed_now:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _check_smtp(settings: Settings) -> None:
+    """`steervote check`'s SMTP steps, shown; exit 1 with nothing written if one fails."""
+    import os
+
+    from steervote.cli.check import print_steps
+    from steervote.services.check import check
+
+    result = check(settings, os.environ, imap=False)
+    print_steps([s for s in result.steps if s.ok])
+    for failed in (s for s in result.steps if not s.ok):
+        consoles.err.print(
+            f"error: {untrusted(failed.what, 200)}: {untrusted(failed.said, 2000)}"
+            + (f"; fix: {untrusted(failed.fix, 2000)}" if failed.fix else "")
+            + "; nothing was recorded or sent",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _send_time(settings: Settings, store: Store | None, plan: Plan, *, refuse: bool) -> None:
+    """Under [smtp] sending limits, say how long sending takes and when the last ballot
+    goes; InvalidInput (nothing written) when that is after voting closes and `refuse`."""
+    from steervote.cli import sending_limits
+    from steervote.core.send_schedule import schedule
+
+    limits = sending_limits(settings)
+    if not limits or not plan.to_send:
+        return
+    sent = store.sent_since(now() - timedelta(hours=24)) if store is not None else []
+    when = schedule(len(plan.to_send), limits, sent, now())
+    said = ", ".join(
+        x
+        for x in (
+            f"{limits.per_minute:,} a minute" if limits.per_minute else "",
+            f"{limits.per_day:,} in any 24 hours" if limits.per_day else "",
+        )
+        if x
+    )
+    runs = (
+        f"; it takes {when.runs} runs: each stops at the daily limit, re-run propose after "
+        "the time it names (or daily, from cron)"
+        if when.runs > 1
+        else ""
+    )
+    consoles.out.print(
+        f"Sending limits: {said} ([smtp] max_per_minute, max_per_day): {len(plan.to_send):,} "
+        f"message(s) take about {_duration(when.duration)}; the last goes out about "
+        f"{when.last.astimezone(UTC):%Y-%m-%d %H:%M} UTC{runs}.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    closes = plan.motion.closes
+    if when.last > closes:
+        late = (
+            f"the last ballot would go out about {when.last.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"after voting closes at {closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+        if refuse:
+            raise InvalidInput(
+                f"{late}: send through a mail relay with higher limits (README: Sending "
+                "limits), give the vote longer, or pass --allow-late-send; nothing was "
+                "recorded or sent"
+            )
+        consoles.out.print(f"Warning: {late}.", markup=False, highlight=False)
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _hold(cleanup: ExitStack, store: Store, motion_id: str) -> None:
+    """Take the motion's propose lock until `cleanup` closes (planning to the last status):
+    a second run exits 1 naming this one."""
+    held = cleanup.enter_context(store.propose_lock(motion_id, now=now()))
+    if held.took_over is not None:
+        consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
 
 
 _RESEND_HINT = (

@@ -13,13 +13,14 @@ from steervote.errors import InvalidInput
 @app.command()
 def show(
     ctx: typer.Context,
-    motion_id: Annotated[str, typer.Argument(help="Motion id.")],
+    motion_id: Annotated[str, typer.Argument(metavar="MOTION", help="Motion id.")],
     member: Annotated[
         str,
         typer.Argument(
+            metavar="MEMBER",
             help="The member: an id (sam-tarry), an address or alias (sam@tarry.example), "
             "or a whole name, case and accents ignored ('sam tarry'). A near miss gets "
-            "'did you mean'."
+            "'did you mean'.",
         ),
     ],
     raw: Annotated[
@@ -37,18 +38,18 @@ def show(
     message received (when, how matched, how read, their own words), each ruling, and
     which one stands now. Reads the store only; changes nothing.
 
-    Examples: steervote show new-constitution sam-tarry;
-    steervote show new-constitution 'Sam Tarry' --raw 2
+    Examples:
+
+    \b
+      steervote show new-constitution sam-tarry
+      steervote show new-constitution 'Sam Tarry' --raw 2
+      steervote show new-constitution sam@tarry.example --json
     """
-    from steervote.adapters.store import redact_url, store_exists
     from steervote.services.show import member_history, raw_message
 
     if raw is not None and as_json:
         raise InvalidInput("--raw and --json: give one of them")
-    settings = settings_of(ctx)
-    if not store_exists(settings.database_url):
-        raise InvalidInput(f"no store at {redact_url(settings.database_url)}: nothing recorded")
-    store = open_store(settings)
+    store = open_store(settings_of(ctx), create=False)
     history = member_history(store, motion_id, member, now=now())
     from steervote import render
 

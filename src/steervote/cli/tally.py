@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from steervote.cli import app, consoles, now, open_store, password, settings_of
+from steervote.cli import (
+    app,
+    check_recorded,
+    consoles,
+    imap_source_of,
+    now,
+    open_store,
+    settings_of,
+)
 from steervote.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -25,6 +33,8 @@ def _source(settings: Settings, spec: str | None) -> MailSource:
     kind, _, path = (spec or "").partition(":")
     try:
         if spec is None and settings.imap is None:
+            # The default inbox is made (empty) only here, when tally is about to read it:
+            # never for --offline, a missing store or an unknown motion id.
             settings.inbox.mkdir(parents=True, exist_ok=True)
             for sub in ("cur", "new", "tmp"):
                 (settings.inbox / sub).mkdir(exist_ok=True)
@@ -38,17 +48,7 @@ def _source(settings: Settings, spec: str | None) -> MailSource:
     if spec in (None, "imap"):
         if settings.imap is None:
             raise InvalidInput("--source imap: no [imap] section in the config")
-        from steervote.adapters.imap import ImapSource
-
-        s = settings.imap
-        return ImapSource(
-            s.host,
-            s.port,
-            s.security,
-            s.username or "",
-            password(s) or "",
-            s.folder,
-        )
+        return imap_source_of(settings)
     raise InvalidInput(f"--source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
 
 
@@ -56,13 +56,16 @@ def _source(settings: Settings, spec: str | None) -> MailSource:
 def tally(
     ctx: typer.Context,
     motion_id: Annotated[
-        str | None, typer.Argument(help="Motion id (default: every recorded motion).")
+        str | None,
+        typer.Argument(metavar="MOTION", help="Motion id (default: every recorded motion)."),
     ] = None,
     source: Annotated[
         str | None,
         typer.Option(
+            metavar="SOURCE",
             help="Where replies are: imap (the [imap] config), maildir:PATH or mbox:PATH. "
-            "Default: [imap] if configured, else mail/inbox/ beside the config."
+            "Default: [imap] if configured, else the Maildir mail/inbox/ beside the config "
+            "(created empty when tally reads it and it is missing).",
         ),
     ] = None,
     offline: Annotated[
@@ -70,9 +73,10 @@ def tally(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     csv_file: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--csv",
+            metavar="FILE",
             help="Also write every member of each motion to this CSV file, one row each "
             "with a motion column, in UTF-8 with a byte-order mark so that spreadsheet "
             "programs read accents. '-' writes it to standard output instead of the report.",
@@ -100,6 +104,14 @@ def tally(
 
     Never changes the mailbox; safe to re-run: only new mail is read (all of it with
     --rescan).
+
+    Examples:
+
+    \b
+      steervote tally new-constitution
+      steervote tally --offline
+      steervote tally new-constitution --json > result.json
+      steervote tally new-constitution --source mbox:replies.mbox
     """
     from steervote import export
 
@@ -109,11 +121,18 @@ def tally(
     csv_out = export.CsvOutput(csv_file) if csv_file is not None else None
     if csv_out is not None and csv_out.to_stdout and as_json:
         raise InvalidInput("--csv - and --json both write to standard output: choose one")
+    settings = settings_of(ctx)
+    # tally never creates a store: with nothing proposed there is nothing to count, and a
+    # tally run in the wrong folder must leave nothing behind. A motion id is checked
+    # before any mail is read, so a mistyped one records nothing.
+    store = open_store(settings, create=False)
+    if motion_id:
+        check_recorded(store, motion_id)
     # The CSV file is opened before any mail is read: a path that cannot be written
     # stops the run with nothing recorded.
     with csv_out or contextlib.nullcontext():
-        settings = settings_of(ctx)
-        store = open_store(settings)
+        if csv_out is not None:
+            csv_out.refuse_over(_precious(settings))
         if not offline:
             _collect(settings, store, source, quiet=as_json, rescan=rescan)
         reports = _reports(store, motion_id, ballots=as_json)
@@ -137,6 +156,17 @@ def tally(
             )
 
 
+def _precious(settings: Settings) -> list[Path]:
+    """Files a CSV must never be written over: the SQLite store and the config."""
+    out = []
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        out.append(Path(url.removeprefix("sqlite:///")))
+    if settings.source is not None:
+        out.append(settings.source)
+    return out
+
+
 def _forget(ctx: typer.Context, spec: str) -> None:
     """tally --forget-source: the source's identity as tally records it, then forget it."""
     from steervote.adapters.store import StoreError
@@ -150,7 +180,7 @@ def _forget(ctx: typer.Context, spec: str) -> None:
     else:
         raise InvalidInput(f"--forget-source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
     try:
-        n = open_store(settings).forget_mailbox(key)
+        n = open_store(settings, create=False).forget_mailbox(key)
     except StoreError as e:
         raise InvalidInput(f"--forget-source: {e}") from None
     noun = "message" if n == 1 else "messages"
@@ -169,19 +199,23 @@ def _reports(store: Store, motion_id: str | None, *, ballots: bool) -> list[Repo
 def _collect(
     settings: Settings, store: Store, spec: str | None, *, quiet: bool, rescan: bool
 ) -> None:
+    from steervote.cli import reading_progress
+    from steervote.render import plural
     from steervote.services.collect import collect
 
     mail = _source(settings, spec)
     try:
-        result = collect(
-            mail,
-            store,
-            now=now,
-            max_size=settings.max_message_bytes,
-            rescan=rescan,
-            authserv_ids=settings.trusted_authserv_ids,
-            received_by=settings.trusted_received_by,
-        )
+        with reading_progress() as progress:
+            result = collect(
+                mail,
+                store,
+                now=now,
+                max_size=settings.max_message_bytes,
+                rescan=rescan,
+                authserv_ids=settings.trusted_authserv_ids,
+                received_by=settings.trusted_received_by,
+                progress=progress,
+            )
     finally:
         mail.close()
     if not quiet:
@@ -192,8 +226,9 @@ def _collect(
         else:
             rescan_note = " (--rescan: read from the start)" if rescan else ""
         consoles.err.print(
-            f"Read {result.read} new message(s) from {result.mailbox}{rescan_note}: "
-            f"{result.votes} vote(s), {result.needs_review} for review, {result.ignored} ignored"
+            f"Read {plural(result.read, 'new message')} from {result.mailbox}{rescan_note}: "
+            f"{plural(result.votes, 'vote')}, {result.needs_review} for review, "
+            f"{result.ignored} ignored"
             + (f", {result.already_recorded} already recorded" if result.already_recorded else "")
             + _not_read(result.not_read),
             markup=False,
@@ -215,11 +250,18 @@ def _not_read(entries: Sequence[str]) -> str:
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """A table of recorded motions with their counts and result (reads no mail)."""
+    """A table of recorded motions with their counts and result (reads no mail).
+
+    Examples:
+
+    \b
+      steervote status
+      steervote status --config ../steering-group/steervote.toml
+    """
     from steervote import render
     from steervote.services.review import all_reports
 
-    reports = all_reports(open_store(settings_of(ctx)), now=now())
+    reports = all_reports(open_store(settings_of(ctx), create=False), now=now())
     render.status(consoles.out, [r.result for r in reports])
     for r in reports:
         if r.sent is not None:

@@ -14,7 +14,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from zoneinfo import ZoneInfo
 
 from steervote.core.address import ascii_address
-from steervote.core.motion import Member, Motion, Observer, Threshold
+from steervote.core.motion import CastingVote, Member, Motion, Observer, Threshold
 
 TOKEN_BYTES = 15  # 120 bits, base32: 24 lowercase characters, safe in a local part
 TOKEN_LENGTH = 24
@@ -167,6 +167,22 @@ def rule_in_words(motion: Motion) -> str:
     return _RULE_WORDS[motion.threshold].format(n=motion.electorate, k=votes_needed(motion))
 
 
+def casting_in_words(motion: Motion) -> str:
+    """How a tie (as many for as against) is settled, as printed on ballot and by validate
+    (core.rules: the chair's casting vote breaks a tie only where one more vote for would
+    carry the motion under its rule)."""
+    if motion.casting_vote is CastingVote.NONE:
+        return "none; a tie (as many votes for as against) fails"
+    if motion.threshold is Threshold.MAJORITY_OF_VOTES_CAST:
+        return "the chair's; a tie (as many votes for as against) is decided by the chair"
+    if motion.threshold is Threshold.TWO_THIRDS_OF_VOTES_CAST:
+        return (
+            "the chair's, for a tie of 1 for to 1 against only (one more vote for is two "
+            "thirds); any other tie fails"
+        )
+    return "none under this rule (the chair's casting vote adds no member voting for); a tie fails"
+
+
 def deadline_in_words(motion: Motion) -> str:
     """The deadline in the committee's timezone with its UTC equivalent."""
     tz = ZoneInfo(motion.committee.timezone)
@@ -212,6 +228,7 @@ def ballot_text(
     lines += [
         "",
         f"Rule: {rule_in_words(motion)}.",
+        f"Casting vote: {casting_in_words(motion)}.",
         f"Quorum: {motion.quorum} counted votes (for, against or abstain).",
         f"Voting closes: {deadline_in_words(motion)}.",
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from steervote.core.address import address_problem, normalize_address
 from steervote.core.deadline import timezone_named
-from steervote.core.fields import Fields, did_you_mean, invalid, kind, show
+from steervote.core.fields import Fields, Problems, did_you_mean, invalid, kind, show
 from steervote.core.mail_text import name_problem
 from steervote.core.member_entry import MemberEntry, build_members
 from steervote.core.members_csv import read_members_csv
@@ -42,8 +42,12 @@ def read_committee_file(path: Path) -> tuple[Committee, str | None]:
             f"such as {show(slugify(path.stem) or 'steering-group')}.yaml",
         )
     fields = top_level(read_yaml(path), path)
-    fields.check_keys(COMMITTEE_FIELDS, ("name",))
-    return committee_from(fields, path.stem)
+    found = Problems()
+    found.check(fields.check_keys, COMMITTEE_FIELDS, ("name",))
+    read = found.check(committee_from, fields, path.stem)
+    found.raise_any()
+    assert read is not None
+    return read
 
 
 def top_level(data: object, path: Path) -> Fields:
@@ -61,8 +65,26 @@ def top_level(data: object, path: Path) -> Fields:
 
 
 def committee_from(fields: Fields, committee_id: str) -> tuple[Committee, str | None]:
-    """The committee described by these fields (a committee file, or a motion's inline one)."""
-    name = fields.text("name", one_line=True)
+    """The committee described by these fields (a committee file, or a motion's inline one).
+
+    MotionInvalid lists every independent problem at once: the name, the timezone, each
+    member and each observer are checked whatever the others hold.
+    """
+    found = Problems()
+    name = found.check(fields.text, "name", one_line=True)
+    timezone = found.check(_timezone, fields)
+    read = found.check(_member_entries, fields, found)
+    members = found.check(build_members, read[1]) if read is not None else None
+    if read is not None and members is not None and not members and not found.found:
+        found.check(fields.fail, read[0], "no voting members")
+    observers = found.check(_observers, fields, members or ())
+    found.raise_any()
+    assert name is not None and members is not None and observers is not None
+    committee = Committee(committee_id, name, timezone or DEFAULT_TIMEZONE, members, observers)
+    return committee, timezone
+
+
+def _timezone(fields: Fields) -> str | None:
     timezone = fields.optional_text("timezone", one_line=True)
     if timezone is not None:
         try:
@@ -72,17 +94,12 @@ def committee_from(fields: Fields, committee_id: str) -> tuple[Committee, str | 
             fields.fail(
                 "timezone", f"{exc}{hint or ' (expected an IANA name such as Europe/London)'}"
             )
-    key, entries = _member_entries(fields)
-    members = build_members(entries)
-    if not members:
-        fields.fail(key, "no voting members")
-    observers = _observers(fields, members)
-    committee = Committee(committee_id, name, timezone or DEFAULT_TIMEZONE, members, observers)
-    return committee, timezone
+    return timezone
 
 
-def _member_entries(fields: Fields) -> tuple[str, list[MemberEntry]]:
-    """The member entries, and the field they came from (members or members_csv)."""
+def _member_entries(fields: Fields, found: Problems) -> tuple[str, list[MemberEntry]]:
+    """The member entries that could be read, and the field they came from (members or
+    members_csv); the problems of the others go to `found`."""
     members, csv_name = fields.get("members"), fields.get("members_csv")
     if members is not None and csv_name is not None:
         fields.fail("members_csv", "give members or members_csv, not both")
@@ -94,10 +111,11 @@ def _member_entries(fields: Fields) -> tuple[str, list[MemberEntry]]:
         csv_path = fields.path.parent / value.strip()
         if not csv_path.is_file():
             fields.fail(key, f"no such file {show(value.strip())} (looked for {csv_path})")
-        return key, read_members_csv(csv_path)
+        return key, read_members_csv(csv_path, found)
     if key == "members_csv" or not isinstance(value, LineList):
         fields.fail(key, f"expected a list of members or the name of a CSV file, got {kind(value)}")
-    return key, [_member_entry(fields, value, i) for i in range(len(value))]
+    entries = [found.check(_member_entry, fields, value, i) for i in range(len(value))]
+    return key, [e for e in entries if e is not None]
 
 
 def _member_entry(fields: Fields, members: LineList, index: int) -> MemberEntry:
@@ -109,15 +127,23 @@ def _member_entry(fields: Fields, members: LineList, index: int) -> MemberEntry:
             f"write a member as name: and email: fields, not as text {show(members[index])}",
         )
     item = Fields.of(members[index], fields.path, f"members[{index + 1}]", members.line_of(index))
-    item.check_keys(MEMBER_FIELDS, ("name", "email"))
+    found = Problems()
+    found.check(item.check_keys, MEMBER_FIELDS, ("name", "email"))
+    name = found.check(item.text, "name", one_line=True)
+    email = found.check(item.text, "email", one_line=True)
+    aliases = found.check(item.text_list, "aliases")
+    role = found.check(item.optional_text, "role", one_line=True)
+    member_id = found.check(item.optional_text, "id", one_line=True)
+    found.raise_any()
+    assert name is not None and email is not None and aliases is not None
     return MemberEntry(
-        name=item.text("name", one_line=True),
-        email=item.text("email", one_line=True),
+        name=name,
+        email=email,
         path=fields.path,
         line=item.data.line,
-        aliases=tuple(alias for alias, _ in item.text_list("aliases")),
-        role=item.optional_text("role", one_line=True),
-        id=item.optional_text("id", one_line=True),
+        aliases=tuple(alias for alias, _ in aliases),
+        role=role,
+        id=member_id,
         prefix=item.prefix,
         key_lines={k: v for k, v in item.data.key_lines.items() if isinstance(k, str)},
     )
@@ -132,38 +158,44 @@ def _observers(fields: Fields, members: tuple[Member, ...]) -> tuple[Observer, .
     member_of = {address: m for m in members for address in m.addresses()}
     seen: dict[str, int] = {}
     observers: list[Observer] = []
-    for index, item in enumerate(value):
-        field, line = f"observers[{index + 1}]", value.line_of(index)
-        observer = _observer(fields.path, field, line, item)
-        problem = name_problem(observer.name)
-        if problem is not None:
-            raise invalid(fields.path, line, field, f"the name {problem}")
-        problem = address_problem(observer.email)
-        if problem is not None:
-            raise invalid(
-                fields.path, line, field, f"invalid email address {show(observer.email)}: {problem}"
-            )
-        # Compared as matching compares addresses: case, NFC/NFD and IDNA A-labels aside.
-        address = normalize_address(observer.email)
-        member = member_of.get(address)
-        if member is not None:
-            raise invalid(
-                fields.path,
-                line,
-                field,
-                f"{show(observer.email)} is the address of member {member.name} ({member.id}); "
-                "a member votes and cannot also be an observer",
-            )
-        if address in seen:
-            raise invalid(
-                fields.path,
-                line,
-                field,
-                f"{show(observer.email)} is listed twice (also line {seen[address]})",
-            )
-        seen[address] = line
-        observers.append(observer)
+    found = Problems()
+    for index in range(len(value)):
+        observer = found.check(_checked_observer, fields.path, value, index, member_of, seen)
+        if observer is not None:
+            observers.append(observer)
+    found.raise_any()
     return tuple(observers)
+
+
+def _checked_observer(
+    path: Path, value: LineList, index: int, member_of: dict[str, Member], seen: dict[str, int]
+) -> Observer:
+    """One observer, checked; its address is noted in `seen` (address -> line)."""
+    field, line = f"observers[{index + 1}]", value.line_of(index)
+    observer = _observer(path, field, line, value[index])
+    problem = name_problem(observer.name)
+    if problem is not None:
+        raise invalid(path, line, field, f"the name {problem}")
+    problem = address_problem(observer.email)
+    if problem is not None:
+        raise invalid(path, line, field, f"invalid email address {show(observer.email)}: {problem}")
+    # Compared as matching compares addresses: case, NFC/NFD and IDNA A-labels aside.
+    address = normalize_address(observer.email)
+    member = member_of.get(address)
+    if member is not None:
+        raise invalid(
+            path,
+            line,
+            field,
+            f"{show(observer.email)} is the address of member {member.name} ({member.id}); "
+            "a member votes and cannot also be an observer",
+        )
+    if address in seen:
+        raise invalid(
+            path, line, field, f"{show(observer.email)} is listed twice (also line {seen[address]})"
+        )
+    seen[address] = line
+    return observer
 
 
 def _observer(path: Path, field: str, line: int, item: object) -> Observer:

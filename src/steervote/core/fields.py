@@ -6,25 +6,102 @@ The message format is the one contract here, one line, for the CLI to print as i
 
 `<line>` is left out where no line is known. `<field>` is a path such as
 `members[3].email` (list positions count from 1, as a person counts members).
+
+Problems that do not depend on each other (two missing fields, a bad timezone and a bad
+member address) are gathered by `Problems` and reported together, one line each, so that
+a chair fixes a file in one go rather than one error per run.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, ParamSpec, TypeVar
 
 from steervote.core.mail_text import body_problem, header_problem
 from steervote.core.yaml_lines import LineList, LineMap
 from steervote.errors import MotionInvalid
 
+P = ParamSpec("P")
+T = TypeVar("T")
+# At most this many problems are listed; the rest are counted ("and 40 more").
+SHOWN_PROBLEMS = 20
 
-def invalid(path: Path, line: int | None, field: str, what: str) -> MotionInvalid:
+
+class FieldProblem(MotionInvalid):
+    """One located problem: the one-line message, and its file, line and field."""
+
+    def __init__(self, message: str, path: Path | None, line: int | None, field: str) -> None:
+        super().__init__(message)
+        self.path, self.line, self.field = path, line, field
+        # Fields this problem accounts for (a misspelt field, the one it was meant to be):
+        # their own problems are not listed beside it.
+        self.covers: tuple[str, ...] = ()
+
+
+class FileProblems(MotionInvalid):
+    """Several independent problems, one line each, in the order of the files' lines."""
+
+    def __init__(self, problems: tuple[FieldProblem, ...]) -> None:
+        files = list(dict.fromkeys(p.path for p in problems if p.path is not None))
+        head = f"{files[0]}: " if len(files) == 1 else ""
+        shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            shown.append(f"... and {len(problems) - SHOWN_PROBLEMS} more")
+        super().__init__(f"{head}{len(problems)} problems:\n" + "\n".join(shown))
+        self.problems = problems
+
+
+class Problems:
+    """The independent problems of a file, gathered to be reported at once.
+
+    `check(f, *args)` runs one check: f's result, or None with its problem kept (None is
+    also what an optional field gives: read the results only after `raise_any()`).
+    A field's first problem is kept, later ones of the same field and line dropped (a
+    missing field would otherwise be reported by each check that reads it).
+    """
+
+    def __init__(self) -> None:
+        self.found: list[FieldProblem] = []
+
+    def check(self, f: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        try:
+            return f(*args, **kwargs)
+        except FileProblems as e:
+            self.found.extend(e.problems)
+        except FieldProblem as e:
+            self.found.append(e)
+        except MotionInvalid as e:  # a whole-file problem: no field to name
+            self.found.append(FieldProblem(str(e), None, None, ""))
+        return None
+
+    def raise_any(self) -> None:
+        """Raise nothing, the one problem as it is, or FileProblems listing each."""
+        covered = {(p.path, f) for p in self.found if p.path is not None for f in p.covers}
+        seen: set[tuple[Path, int | None, str]] = set()
+        kept: list[FieldProblem] = []
+        for p in self.found:
+            if p.path is not None and p.field:
+                # A CSV names a column, not a row: the line tells two rows' problems apart.
+                if (p.path, p.field) in covered or (p.path, p.line, p.field) in seen:
+                    continue
+                seen.add((p.path, p.line, p.field))
+            kept.append(p)
+        if len(kept) == 1:
+            raise kept[0]
+        if kept:
+            files = {path: n for n, path in enumerate(dict.fromkeys(p.path for p in kept))}
+            order = {id(p): n for n, p in enumerate(kept)}
+            kept.sort(key=lambda p: (files[p.path], p.line or 0, order[id(p)]))
+            raise FileProblems(tuple(kept))
+
+
+def invalid(path: Path, line: int | None, field: str, what: str) -> FieldProblem:
     """The one-line MotionInvalid for a field of a file (line None where unknown)."""
     where = f"{path}:{line}" if line is not None else str(path)
     message = f"{where}: {field}: {what}" if field else f"{where}: {what}"
-    return MotionInvalid(" ".join(message.splitlines()))
+    return FieldProblem(" ".join(message.splitlines()), path, line, field)
 
 
 def show(value: object, limit: int = 60) -> str:
@@ -50,9 +127,14 @@ def kind(value: object) -> str:
     return type(value).__name__
 
 
+def closest(word: str, choices: Collection[str]) -> list[str]:
+    """The choice closest to `word` (difflib, similarity at least 0.6), or none."""
+    return difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+
+
 def did_you_mean(word: str, choices: Collection[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, or ''."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    close = closest(word, choices)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -80,21 +162,37 @@ class Fields:
         raise invalid(self.path, self.line(key), self.prefix + key, what)
 
     def check_keys(self, allowed: Collection[str], required: Collection[str]) -> None:
-        """Refuse unknown fields (suggesting the closest known one), then missing ones."""
+        """Refuse unknown fields (suggesting the closest known one) and missing ones, all
+        of them at once."""
+        found = Problems()
         for key in self.data:
             if not isinstance(key, str):
-                raise invalid(
-                    self.path,
-                    self.data.line_of(key),
-                    self.prefix + str(key),
-                    "a field name must be text",
+                found.check(
+                    _raise,
+                    invalid(
+                        self.path,
+                        self.data.line_of(key),
+                        self.prefix + str(key),
+                        "a field name must be text",
+                    ),
                 )
-            if key not in allowed:
-                self.fail(key, "unknown field" + did_you_mean(key, allowed))
+            elif key not in allowed:
+                problem = invalid(
+                    self.path,
+                    self.line(key),
+                    self.prefix + key,
+                    "unknown field" + did_you_mean(key, allowed),
+                )
+                # A misspelt field is one problem: "titel: unknown field (did you mean
+                # 'title'?)" is said, "title: missing required field" is not.
+                close = [c for c in closest(key, allowed) if c not in self.data]
+                problem.covers = tuple(self.prefix + c for c in close)
+                found.check(_raise, problem)
         for key in required:
             if self.data.get(key) is None:
                 what = "missing required field" if key not in self.data else "must not be empty"
-                raise invalid(self.path, self.line(key), self.prefix + key, what)
+                found.check(_raise, invalid(self.path, self.line(key), self.prefix + key, what))
+        found.raise_any()
 
     def get(self, key: str) -> object:
         """The raw value, None if absent."""
@@ -168,3 +266,7 @@ class Fields:
                 )
             items.append((item.strip(), value.line_of(index)))
         return items
+
+
+def _raise(problem: MotionInvalid) -> NoReturn:
+    raise problem

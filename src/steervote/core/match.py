@@ -22,7 +22,6 @@ the receiving server sends any match to review.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -68,20 +67,12 @@ class Directory:
     # motion id -> normalised address -> every member id it is an address of, for the
     # addresses several members share (a motion recorded before validation refused them).
     shared: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    # tokens holds "sha256:" + the SHA-256 hex of each token, not the token: an audit
-    # folder, re-read by `verify`, keeps no token that could still cast a vote.
-    token_digests: bool = False
     asks: frozenset[str] = frozenset()  # the tokens (as in `tokens`) of `ask` notices
-
-    def token_key(self, token: str) -> str:
-        """How a token (lower case) is written in `tokens` and `asks`."""
-        if self.token_digests:
-            return "sha256:" + hashlib.sha256(token.encode("ascii")).hexdigest()
-        return token
+    withdrawn: dict[str, datetime] = field(default_factory=dict)  # motion id -> when (UTC)
 
     def token_owner(self, token: str) -> tuple[str, str] | None:
         """(motion id, member id) of a ballot or notice token (lower case), or None."""
-        return self.tokens.get(self.token_key(token))
+        return self.tokens.get(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +197,7 @@ def _answers_ask(msg: Message, tie: Matched, directory: Directory) -> bool:
         return False
     token = found.group(2).lower()
     owner = directory.token_owner(token)
-    return directory.token_key(token) in directory.asks and owner == (
+    return token in directory.asks and owner == (
         tie.motion_id,
         tie.member_id,
     )

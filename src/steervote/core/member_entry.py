@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from steervote.core.address import address_problem, normalize_address
-from steervote.core.fields import invalid, show
+from steervote.core.fields import Problems, invalid, show
 from steervote.core.mail_text import name_problem
 from steervote.core.motion import Member
 from steervote.core.slug import is_slug, slugify
@@ -42,7 +42,8 @@ class MemberEntry:
 
 
 def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
-    """Check every entry and give each a stable id; MotionInvalid at the first problem.
+    """Check every entry and give each a stable id; MotionInvalid listing the problem of
+    each member that has one (an entry with a problem is left out of the later checks).
 
     A member's id is the explicit `id` if given, otherwise the slug of the name. Two
     members may not share an id or an address (email or alias, compared as matching
@@ -52,29 +53,42 @@ def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
     members: list[Member] = []
     by_id: dict[str, MemberEntry] = {}
     by_address: dict[str, MemberEntry] = {}
+    found = Problems()
     for entry in entries:
-        problem = name_problem(entry.name)
-        if problem is not None:
-            entry.fail("name", problem)
-        member_id = _member_id(entry)
-        other = by_id.get(member_id)
-        if other is not None:
-            _id_clash(entry, other, member_id)
-        by_id[member_id] = entry
-        for key, address in (("email", entry.email), *(("aliases", a) for a in entry.aliases)):
-            problem = address_problem(address)
-            if problem is not None:
-                entry.fail(key, f"invalid email address {show(address)}: {problem}")
-            owner = by_address.setdefault(normalize_address(address), entry)
-            if owner is not entry:
-                entry.fail(
-                    key, f"{show(address)} is also an address of {owner.name} ({owner.where()})"
-                )
-        _check_own_addresses(entry)
-        # Roles are lower-cased so that `role == "chair"` holds however the file spells it.
-        role = entry.role.lower() if entry.role else None
-        members.append(Member(member_id, entry.name, entry.email, entry.aliases, role))
+        member = found.check(_member, entry, by_id, by_address)
+        if member is not None:
+            members.append(member)
+    found.raise_any()
     return tuple(members)
+
+
+def _member(
+    entry: MemberEntry, by_id: dict[str, MemberEntry], by_address: dict[str, MemberEntry]
+) -> Member:
+    """One entry checked against itself and the members before it (by id, by address),
+    which it joins once it passes."""
+    problem = name_problem(entry.name)
+    if problem is not None:
+        entry.fail("name", problem)
+    member_id = _member_id(entry)
+    other = by_id.get(member_id)
+    if other is not None:
+        _id_clash(entry, other, member_id)
+    addresses = [("email", entry.email), *(("aliases", a) for a in entry.aliases)]
+    for key, address in addresses:
+        problem = address_problem(address)
+        if problem is not None:
+            entry.fail(key, f"invalid email address {show(address)}: {problem}")
+        owner = by_address.get(normalize_address(address))
+        if owner is not None and owner is not entry:
+            entry.fail(key, f"{show(address)} is also an address of {owner.name} ({owner.where()})")
+    _check_own_addresses(entry)
+    by_id[member_id] = entry
+    for _, address in addresses:
+        by_address.setdefault(normalize_address(address), entry)
+    # Roles are lower-cased so that `role == "chair"` holds however the file spells it.
+    role = entry.role.lower() if entry.role else None
+    return Member(member_id, entry.name, entry.email, entry.aliases, role)
 
 
 def _member_id(entry: MemberEntry) -> str:

@@ -21,7 +21,7 @@ from steervote.core.committee_file import (
     top_level,
 )
 from steervote.core.deadline import parse_closes
-from steervote.core.fields import Fields, did_you_mean, invalid, show
+from steervote.core.fields import Fields, Problems, did_you_mean, invalid, show
 from steervote.core.mail_text import ID_LIMIT, header_problem
 from steervote.core.motion import CastingVote, Committee, Motion, Threshold
 from steervote.core.slug import is_slug, slugify
@@ -68,7 +68,65 @@ def load_motion(
     if now.utcoffset() is None:
         raise TypeError("now must be timezone-aware")
     fields = top_level(read_yaml(path), path)
-    fields.check_keys((*MOTION_FIELDS, *COMMITTEE_FIELDS), REQUIRED)
+    # Every check that does not need another's result runs, and all their problems are
+    # reported together; the proposer, quorum, deadline and casting-vote checks need the
+    # committee and run only when it could be read.
+    found = Problems()
+    found.check(fields.check_keys, (*MOTION_FIELDS, *COMMITTEE_FIELDS), REQUIRED)
+    motion_id = found.check(_motion_id, fields)
+    title = found.check(fields.text, "title", one_line=True)
+    text = found.check(fields.text, "text")
+    threshold = found.check(_choice, fields, "threshold", Threshold, None)
+    casting_vote = found.check(_choice, fields, "casting_vote", CastingVote, CastingVote.NONE)
+    require_token = found.check(fields.boolean, "require_token", False)
+    authority = found.check(fields.optional_text, "authority")
+    attachments = found.check(_attachments, fields, max_attachment_bytes)
+    links = found.check(_links, fields)
+    quorum_given = found.check(fields.integer, "quorum")
+    read = found.check(_committee, fields, motion_id or "")
+    proposer = quorum = closes = None
+    if read is not None:
+        committee, timezone = read
+        if casting_vote is CastingVote.CHAIR:
+            found.check(_check_one_chair, fields, committee)
+        proposer = found.check(_proposer, fields, committee)
+        quorum = found.check(_quorum, fields, quorum_given, len(committee.members))
+        closes = found.check(_closes, fields, now, timezone)
+    found.raise_any()
+    assert (
+        motion_id is not None
+        and title is not None
+        and text is not None
+        and threshold is not None
+        and casting_vote is not None
+        and require_token is not None
+        and attachments is not None
+        and links is not None
+        and read is not None
+        and proposer is not None
+        and quorum is not None
+        and closes is not None
+    ), "every check passed"
+    return Motion(
+        id=motion_id,
+        title=title,
+        text=text,
+        committee=read[0],
+        proposer=proposer,
+        threshold=threshold,
+        quorum=quorum,
+        closes=closes,
+        require_token=require_token,
+        authority=authority,
+        casting_vote=casting_vote,
+        attachments=attachments,
+        links=links,
+        source=path,
+        closes_spec=str(fields.get("closes")).strip(),
+    )
+
+
+def _motion_id(fields: Fields) -> str:
     motion_id = fields.text("id", one_line=True)
     if not is_slug(motion_id):
         fields.fail("id", f"bad motion id {show(motion_id)}: {_slug_advice(motion_id)}")
@@ -76,28 +134,7 @@ def load_motion(
         fields.fail(
             "id", f"is {len(motion_id)} characters long; a motion id has at most {ID_LIMIT}"
         )
-    committee, timezone = _committee(fields, motion_id)
-    casting_vote = _choice(fields, "casting_vote", CastingVote, CastingVote.NONE)
-    if casting_vote is CastingVote.CHAIR:
-        _check_one_chair(fields, committee)
-    closes = _closes(fields, now, timezone)
-    return Motion(
-        id=motion_id,
-        title=fields.text("title", one_line=True),
-        text=fields.text("text"),
-        committee=committee,
-        proposer=_proposer(fields, committee),
-        threshold=_choice(fields, "threshold", Threshold, None),
-        quorum=_quorum(fields, len(committee.members)),
-        closes=closes,
-        require_token=fields.boolean("require_token", False),
-        authority=fields.optional_text("authority"),
-        casting_vote=casting_vote,
-        attachments=_attachments(fields, max_attachment_bytes),
-        links=_links(fields),
-        source=path,
-        closes_spec=str(fields.get("closes")).strip(),
-    )
+    return motion_id
 
 
 def _slug_advice(text: str) -> str:
@@ -141,6 +178,17 @@ E = TypeVar("E", Threshold, CastingVote)
 
 
 def _choice(fields: Fields, key: str, choices: type[E], default: E | None) -> E:
+    names = [c.value for c in choices]
+    if len(names) == 2:
+        expected = f"expected {names[0]} or {names[1]}"
+    else:
+        expected = f"expected one of: {', '.join(names)}"
+    word = key.replace("_", " ")
+    raw = fields.get(key)
+    if raw is not None and not isinstance(raw, str):
+        # `casting_vote: yes` is true to YAML, `threshold: 2` a number: quote what was written.
+        written = fields.data.written.get(key, str(raw))
+        fields.fail(key, f"unknown {word} {show(written)} ({expected})")
     value = fields.optional_text(key, one_line=True)
     if value is None:
         if default is None:
@@ -149,9 +197,7 @@ def _choice(fields: Fields, key: str, choices: type[E], default: E | None) -> E:
     try:
         return choices(value.lower())
     except ValueError:
-        expected = ", ".join(c.value for c in choices)
-        word = key.replace("_", " ")
-        fields.fail(key, f"unknown {word} {show(value)} (expected one of: {expected})")
+        fields.fail(key, f"unknown {word} {show(value)} ({expected})")
 
 
 def _check_one_chair(fields: Fields, committee: Committee) -> None:
@@ -193,9 +239,8 @@ def _proposer(fields: Fields, committee: Committee) -> str:
     fields.fail("proposer", f"{show(value)} is not a member of {committee.name}{hint}")
 
 
-def _quorum(fields: Fields, electorate: int) -> int:
+def _quorum(fields: Fields, quorum: int | None, electorate: int) -> int:
     """The quorum given, or by default a majority of the voting members."""
-    quorum = fields.integer("quorum")
     if quorum is None:
         return electorate // 2 + 1
     if quorum < 1:

@@ -158,8 +158,21 @@ class RecordedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Undo:
+    """The secretary's undoing of a ruling, and why (times aware UTC). An undone ruling
+    stays in the audit trail; the tally passes over it as if it had not been made."""
+
+    reason: str
+    undone_by: str
+    undone_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Ruling:
-    """The secretary's ruling on a member's vote (vote None: counted as no vote)."""
+    """The secretary's ruling on a member's vote (vote None: counted as no vote).
+
+    undone: the undo of this ruling (`rule --undo`), or None while it holds.
+    """
 
     motion_id: str
     member_id: str
@@ -167,6 +180,7 @@ class Ruling:
     reason: str
     ruled_by: str
     ruled_at: datetime
+    undone: Undo | None = None
 
 
 CASTING = "(casting)"  # the member id under which the chair's casting ruling is recorded

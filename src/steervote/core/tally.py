@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from steervote.core.motion import Member, Motion
 from steervote.core.receipt import doubtful_receipt
@@ -24,6 +25,7 @@ from steervote.core.records import CASTING, Disposition, Received, Ruling
 from steervote.core.rules import Counts, Outcome, decide
 from steervote.core.succession import Replaced, Walk, described, walk
 from steervote.core.vote import Vote
+from steervote.core.withdrawal import Withdrawal
 
 
 class Status(StrEnum):
@@ -70,6 +72,20 @@ class MemberLine:
     reading: str = ""
 
     @property
+    def standing(self) -> str:
+        """Where the member stands, in two words or three: "counted FOR", "ruled AGAINST",
+        "ruled no vote", "in review", "late", "not voted"."""
+        said = self.vote.value.upper() if self.vote else "no vote"
+        if self.how == "ruling" and self.status in (Status.COUNTED, Status.NOT_VOTED):
+            return f"ruled {said}"
+        return {
+            Status.COUNTED: f"counted {said}",
+            Status.NEEDS_REVIEW: "in review",
+            Status.LATE: "late",
+            Status.NOT_VOTED: "not voted",
+        }[self.status]
+
+    @property
     def reason(self) -> str:
         """Why this status, never empty for a member counted, in review, late or ruled on:
         the reading's reason ("reads as for"), the review reason, "received after the
@@ -95,6 +111,7 @@ class TallyResult:
     outcome: Outcome
     closed: bool
     casting: StandingRuling | None = None
+    withdrawn: Withdrawal | None = None  # the motion was withdrawn: no result stands
 
 
 def tally(
@@ -103,16 +120,25 @@ def tally(
     rulings: Sequence[Ruling],
     *,
     now: datetime,
+    withdrawn: Withdrawal | None = None,
 ) -> TallyResult:
-    """Count one motion from its recorded replies and the secretary's rulings."""
+    """Count one motion from its recorded replies and the secretary's rulings.
+
+    withdrawn: the motion's withdrawal, if any: the count is made as before (what was
+    received stays on record) and the result carries it, so that no result is reported.
+    """
     by_member: dict[str, list[Received]] = defaultdict(list)
     for r in received:
         by_member[r.member_id].append(r)
     by_member_ruled: dict[str, list[Ruling]] = defaultdict(list)
     for ruling in sorted(rulings, key=lambda r: r.ruled_at):
-        by_member_ruled[ruling.member_id].append(ruling)
+        # An undone ruling stays in the audit trail; the count passes over it as if it had
+        # never been made, so what it had replaced stands again.
+        if ruling.undone is None:
+            by_member_ruled[ruling.member_id].append(ruling)
+    tz = motion.committee.timezone
     lines = tuple(
-        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), motion.closes)
+        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), motion.closes, tz)
         for m in motion.committee.members
     )
     counted = [x.vote for x in lines if x.status is Status.COUNTED and x.vote is not None]
@@ -142,11 +168,12 @@ def tally(
         outcome=outcome,
         closed=closed,
         casting=casting,
+        withdrawn=withdrawn,
     )
 
 
 def _line(
-    member: Member, replies: list[Received], rulings: list[Ruling], closes: datetime
+    member: Member, replies: list[Received], rulings: list[Ruling], closes: datetime, tz: str
 ) -> MemberLine:
     timely: list[Received] = []
     late: list[Received] = []
@@ -179,10 +206,10 @@ def _line(
                 last.strength.value,
             )
         return MemberLine(member, Status.NOT_VOTED, None, None, None, None, None, "", 0)
-    return _standing_line(member, timely, walk(timely, rulings), len(replies))
+    return _standing_line(member, timely, walk(timely, rulings), len(replies), tz)
 
 
-def _standing_line(member: Member, timely: list[Received], w: Walk, n: int) -> MemberLine:
+def _standing_line(member: Member, timely: list[Received], w: Walk, n: int, tz: str) -> MemberLine:
     """The line for what stands after the walk, with its ruling and what was replaced."""
     if w.doubt is not None:
         r, why = w.doubt
@@ -203,7 +230,11 @@ def _standing_line(member: Member, timely: list[Received], w: Walk, n: int) -> M
         note = "several different replies received at the same time"
         return _review(member, standing, note, n, w)
     if standing.disposition is Disposition.VOTE and standing.vote is not None:
-        note = "latest of several replies" if len(timely) > 1 else ""
+        # A ruling a later reply replaced must not vanish from the report unsaid: said first,
+        # where a narrow table cuts the note short.
+        notes = [_ruling_replaced(x.item, tz) for x in w.superseded if _replied_over(x)]
+        notes += ["latest of several replies"] if len(timely) > 1 else []
+        note = "; ".join(notes)
         return MemberLine(
             member,
             Status.COUNTED,
@@ -228,6 +259,31 @@ def _standing_line(member: Member, timely: list[Received], w: Walk, n: int) -> M
         assert counted.vote is not None
         note = f"{note}; earlier reply voted {counted.vote.value.upper()}: {counted.evidence!r}"
     return _review(member, standing, note, n, w)
+
+
+def _replied_over(x: Replaced) -> bool:
+    """Whether this step is a ruling that a later reply replaced."""
+    return isinstance(x.item, Ruling) and isinstance(x.by, Received)
+
+
+def _ruling_replaced(ruling: Received | Ruling, tz: str) -> str:
+    """'ruling of 12 Jan 10:02 (FOR) replaced by a later reply' (in the committee's zone)."""
+    assert isinstance(ruling, Ruling)
+    vote = ruling.vote.value.upper() if ruling.vote else "no vote"
+    return f"ruling of {day_and_time(ruling.ruled_at, tz)} ({vote}) replaced by a later reply"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_and_time(t: datetime, tz: str) -> str:
+    """'12 Jan 10:02': a time as a report line shows it, in the committee's time zone (named
+    by IANA; a name not known, as in a hand-edited audit folder, gives UTC and says so)."""
+    try:
+        local, zone = t.astimezone(ZoneInfo(tz)), ""
+    except (ZoneInfoNotFoundError, ValueError):
+        local, zone = t.astimezone(UTC), " UTC"
+    return f"{local.day} {_MONTHS[local.month - 1]} {local:%H:%M}{zone}"
 
 
 def _standing_ruling(w: Walk) -> StandingRuling | None:

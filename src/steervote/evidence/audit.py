@@ -9,6 +9,7 @@ own sum is in MANIFEST.sha256. `steervote verify` re-reads it (evidence.verify).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ from steervote.evidence.documents import (
     ruling_document,
     when,
 )
+from steervote.evidence.redact import redact
 from steervote.services.review import report
 
 
@@ -78,12 +80,24 @@ def write_audit(
         report(store, motion_id, now=now)  # raises UnknownMotion, naming the known ones
         raise AssertionError("unreachable")
     parent = _usable(out)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise InvalidInput(f"--out {out}: cannot create it ({e.strerror or e})") from None
+    try:
+        # mkdtemp makes it private; the folder is for others to read (as the umask allows).
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(work, 0o777 & ~mask)
         written = _write(store, recorded, work, now, settings, result_json, result_text)
         if out.exists():
             out.rmdir()  # empty, checked above
         os.rename(work, out)
+    except OSError as e:
+        shutil.rmtree(work, ignore_errors=True)
+        raise InvalidInput(
+            f"--out {out}: cannot write it ({e.strerror or e}); nothing kept"
+        ) from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -132,7 +146,11 @@ def _write(
         },
     )
     doc = motion_document(
-        motion, recorded.digest, format_fingerprint(recorded.digest), recorded.papers
+        motion,
+        recorded.digest,
+        format_fingerprint(recorded.digest),
+        recorded.papers,
+        recorded.withdrawn,
     )
     (work / f.MOTION).write_text(
         yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=88), encoding="utf-8"
@@ -170,16 +188,17 @@ def _write(
 
 
 def _kept_file(store: Store, m: RecordedMessage, work: Path, names: list[str]) -> str | None:
-    """Write the message's bytes as messages/SHA256.eml (once per SHA-256); its name, or
-    None when its bytes were not kept."""
-    name = f"{f.MESSAGE_DIR}/{m.sha256}.eml"
-    if name in names:
-        return name
+    """Write the message's bytes, its tokens replaced by their placeholders (evidence.redact),
+    as messages/SHA256.eml, named by the hash of what is written (once per file); its name,
+    or None when its bytes were not kept."""
     raw = store.raw_message(m.sha256) if m.kept else None
     if raw is None:
         return None
-    (work / name).write_bytes(raw)
-    names.append(name)
+    redacted = redact(raw)
+    name = f"{f.MESSAGE_DIR}/{hashlib.sha256(redacted).hexdigest()}.eml"
+    if name not in names:
+        (work / name).write_bytes(redacted)
+        names.append(name)
     return name
 
 
@@ -203,9 +222,13 @@ ballots.json     Every ballot and information copy sent: recipient, address, sta
                  can still cast a vote while the motion is open.
 notices.json     Every receipt, ask, reminder and announcement sent to a member or
                  observer after the ballots (a token, again, only as its SHA-256).
-messages/        Every message tied to this motion, as received, byte for byte, named
-                 by its own SHA-256 (so a changed byte shows). Open one with any mail
-                 program or text editor; nothing in it is run.
+messages/        Every message tied to this motion, as received, byte for byte but for
+                 the members' tokens: each token in a reply address or a Message-ID is
+                 replaced by its placeholder, the first 24 letters of the base32 SHA-256
+                 of the token (the same length, so sizes do not change). Each file is
+                 named by its own SHA-256 (so a changed byte shows); "sha256" in
+                 messages.json is the hash of the message as received. Open one with
+                 any mail program or text editor; nothing in it is run.
 messages.json    One entry per message tied to the motion: its file (null when its
                  bytes were not kept: too large to read, or recorded by an older
                  steervote), when the mail server received it ("received_from" says how
@@ -214,7 +237,9 @@ messages.json    One entry per message tied to the motion: its file (null when i
 others.json      Every other message read from the mailbox (tied to no motion): only
                  its SHA-256, sender, receipt time and why it was ignored.
 rulings.json     Every ruling the secretary recorded, in order. Member "(casting)" is
-                 the chair's casting vote.
+                 the chair's casting vote. A ruling taken back (`rule --undo`) stays,
+                 with "undone" saying who undid it, when and why; the count passes
+                 over it.
 result.json      The result as `steervote tally --json` printed it when this folder was
                  written.
 result.txt       The result as the terminal printed it.

@@ -5,7 +5,6 @@ twin reads; the readers check every field, since a folder may come from anyone.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +19,11 @@ from steervote.core.records import (
     NoticeRecord,
     RecordedMessage,
     Ruling,
+    Undo,
 )
 from steervote.core.vote import Vote
+from steervote.core.withdrawal import Withdrawal
+from steervote.evidence.redact import placeholder, token_digest
 
 
 class DocumentInvalid(Exception):
@@ -34,7 +36,11 @@ def when(t: datetime | None) -> str | None:
 
 
 def motion_document(
-    motion: Motion, digest: str, fingerprint: str, papers: Sequence[tuple[str, str]] | None
+    motion: Motion,
+    digest: str,
+    fingerprint: str,
+    papers: Sequence[tuple[str, str]] | None,
+    withdrawn: Withdrawal | None = None,
 ) -> dict[str, Any]:
     """The motion as recorded, without its members (electorate.json holds them)."""
     c = motion.committee
@@ -56,11 +62,14 @@ def motion_document(
         "require_token": motion.require_token,
         "authority": motion.authority,
         "casting_vote": motion.casting_vote.value,
-        "attachments": [str(p) for p in motion.attachments],
+        "attachments": [p.name for p in motion.attachments],  # not the secretary's paths
         "papers": None if papers is None else [{"file": n, "sha256": h} for n, h in papers],
         "links": list(motion.links),
         "digest": digest,
         "fingerprint": fingerprint,
+        "withdrawn": None
+        if withdrawn is None
+        else {"by": withdrawn.by, "reason": withdrawn.reason, "at": when(withdrawn.at)},
     }
 
 
@@ -70,6 +79,15 @@ def electorate_document(motion: Motion) -> list[dict[str, Any]]:
         {"id": m.id, "name": m.name, "email": m.email, "aliases": list(m.aliases), "role": m.role}
         for m in motion.committee.members
     ]
+
+
+def withdrawal_from_document(doc: Any) -> Withdrawal | None:
+    """motion.yaml's `withdrawn` (absent in folders written before withdrawals existed)."""
+    w = _object(doc, "motion.yaml").get("withdrawn")
+    if w is None:
+        return None
+    w = _object(w, "withdrawn")
+    return Withdrawal(_str(w, "by"), _str(w, "reason"), _time(_str(w, "at"), "withdrawn at"))
 
 
 def motion_from_document(doc: Any, electorate: Any) -> tuple[Motion, str, list[Any] | None]:
@@ -141,13 +159,9 @@ def ballots_document(ballots: Sequence[BallotRecord]) -> list[dict[str, Any]]:
     return out
 
 
-def token_digest(token: str) -> str:
-    """SHA-256 hex of a ballot token (core.match.Directory.token_owner hashes the same)."""
-    return hashlib.sha256(token.lower().encode("ascii")).hexdigest()
-
-
 def ballots_from_document(doc: Any, motion_id: str) -> list[BallotRecord]:
-    """Ballot records whose token is "sha256:" + its digest (Directory.token_digests)."""
+    """Ballot records whose token is its placeholder (evidence.redact), as in the folder's
+    messages."""
     out = []
     for b in map(_object_of, _list(doc, "ballots.json")):
         digest = _opt_str(b, "token_sha256")
@@ -159,7 +173,7 @@ def ballots_from_document(doc: Any, motion_id: str) -> list[BallotRecord]:
                 name=_str(b, "name"),
                 address=_str(b, "address"),
                 voting=_bool(b, "voting"),
-                token=f"sha256:{digest}" if digest else None,
+                token=placeholder(_hex(digest)) if digest else None,
                 message_id=_str(b, "message_id"),
                 status=_enum(BallotStatus, _str(b, "status"), "status"),
                 detail=_str(b, "detail"),
@@ -192,7 +206,7 @@ def notices_document(notices: Sequence[NoticeRecord]) -> list[dict[str, Any]]:
 
 
 def notices_from_document(doc: Any, motion_id: str) -> list[NoticeRecord]:
-    """Notice records whose token is "sha256:" + its digest (Directory.token_digests)."""
+    """Notice records whose token is its placeholder (evidence.redact)."""
     out = []
     for n in map(_object_of, _list(doc, "notices.json")):
         digest = _opt_str(n, "token_sha256")
@@ -205,7 +219,7 @@ def notices_from_document(doc: Any, motion_id: str) -> list[NoticeRecord]:
                 key=_str(n, "key"),
                 name=_str(n, "name"),
                 address=_str(n, "address"),
-                token=f"sha256:{digest}" if digest else None,
+                token=placeholder(_hex(digest)) if digest else None,
                 message_id=_str(n, "message_id"),
                 refers_to=_str(n, "refers_to"),
                 summary=_str(n, "summary"),
@@ -270,17 +284,29 @@ def message_from_document(doc: Any) -> dict[str, Any]:
 
 
 def ruling_document(r: Ruling) -> dict[str, Any]:
+    """One ruling; `undone` is null, or the undo that took it back ({"reason", "by", "at"}):
+    an undone ruling stays in the folder and the count passes over it."""
+    u = r.undone
     return {
         "member": r.member_id,
         "vote": r.vote.value if r.vote else None,
         "reason": r.reason,
         "by": r.ruled_by,
         "at": when(r.ruled_at),
+        "undone": None
+        if u is None
+        else {"reason": u.reason, "by": u.undone_by, "at": when(u.undone_at)},
     }
 
 
 def ruling_from_document(doc: Any, motion_id: str) -> Ruling:
+    """A ruling entry, its fields checked; a folder written before undos has no `undone`."""
     r = _object_of(doc)
+    u = r.get("undone")
+    undone = None
+    if u is not None:
+        u = _object(u, "undone")
+        undone = Undo(_str(u, "reason"), _str(u, "by"), _time(_str(u, "at"), "undone at"))
     return Ruling(
         motion_id,
         _str(r, "member"),
@@ -288,12 +314,19 @@ def ruling_from_document(doc: Any, motion_id: str) -> Ruling:
         _str(r, "reason"),
         _str(r, "by"),
         _time(_str(r, "at"), "at"),
+        undone,
     )
 
 
 # --- checked field access -------------------------------------------------------------
 
 E = TypeVar("E")
+
+
+def _hex(value: str) -> str:
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise DocumentInvalid(f"token_sha256: {value[:70]!r} is not a SHA-256 in hex")
+    return value
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from steervote.adapters.source import Fetched, ReceivedFrom
 from steervote.adapters.store import NewMessage, Store
 from steervote.core.ballot import format_fingerprint, motion_digest
 from steervote.core.motion import Motion
-from steervote.core.records import Disposition
+from steervote.core.records import CASTING, Disposition, Ruling
 from steervote.evidence import folder as f
 from steervote.evidence.documents import (
     DocumentInvalid,
@@ -35,6 +35,7 @@ from steervote.evidence.documents import (
     motion_from_document,
     notices_from_document,
     ruling_from_document,
+    withdrawal_from_document,
 )
 from steervote.services.collect import collect
 from steervote.services.review import Report, report
@@ -80,9 +81,11 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
     _check_manifest(folder, found)
     try:
         audit = f.read_json(folder / f.AUDIT)
+        motion_doc = _yaml(folder / f.MOTION)
         motion, digest, papers = motion_from_document(
-            _yaml(folder / f.MOTION), f.read_json(folder / f.ELECTORATE)
+            motion_doc, f.read_json(folder / f.ELECTORATE)
         )
+        withdrawn = withdrawal_from_document(motion_doc)
         audited_at = datetime.fromisoformat(str(audit["audited_at"]))
         entries = [message_from_document(e) for e in _list(f.read_json(folder / f.MESSAGES))]
         ballots = ballots_from_document(f.read_json(folder / f.BALLOTS), motion.id)
@@ -101,11 +104,14 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
     except (DocumentInvalid, KeyError, TypeError, ValueError) as e:
         raise f.FolderUnreadable(f"a record cannot be read: {e}") from None
     _check_digest(motion, digest, papers, found)
+    _check_records(folder, motion, entries, rulings, audited_at, found)
     with tempfile.TemporaryDirectory(prefix="steervote-verify-") as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'verify.db'}")
         try:
             store.record_motion(motion, digest=digest, ballots=ballots, now=audited_at)
             store.add_notices(notices)  # their tokens match replies to them, as ballots'
+            if withdrawn is not None:
+                store.withdraw(motion.id, withdrawn)
 
             derived = _reread(
                 folder, store, motion.id, entries, audited_at, authserv, received_by, found
@@ -113,11 +119,13 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
             _compare_messages(entries, derived, found)
             for ruling in rulings:
                 store.record_ruling(ruling)
-            again = report(store, motion.id, now=audited_at)
-            _compare_result(recorded_result, result_json(again, store), found)
-            text = result_text(again)
-            if recorded_text != text:
-                found.differ(f"result.txt says {recorded_text[:300]!r}; counted again: {text!r}")
+            try:
+                again = report(store, motion.id, now=audited_at)
+            except ValueError as e:  # e.g. a casting ruling where the motion has none
+                found.differ(f"the motion cannot be counted again: {e}")
+            else:
+                _compare_result(recorded_result, result_json(again, store), found)
+                _compare_text(recorded_result, recorded_text, result_text(again), found)
         finally:
             store.close()
     return Verified(
@@ -127,6 +135,37 @@ def verify_folder(folder: Path, *, result_json: ResultJson, result_text: ResultT
         len(entries),
         motion.electorate,
     )
+
+
+def _check_records(
+    folder: Path,
+    motion: Motion,
+    entries: list[dict[str, Any]],
+    rulings: Sequence[Ruling],
+    audited_at: datetime,
+    found: _Findings,
+) -> None:
+    """What the records say that the count would not catch: a message file no entry names,
+    a vote whose bytes are not here, a time after the audit, a ruling on no member."""
+    named = {e["file"] for e in entries if e["file"]}
+    present, _ = f.files_in(folder)
+    for name in present:
+        if name.startswith(f"{f.MESSAGE_DIR}/") and name not in named:
+            found.differ(f"{name}: in the folder but in no entry of messages.json (not read)")
+    for e in entries:
+        if e["file"] is None and e["disposition"] is not Disposition.IGNORED:
+            found.differ(
+                f"message {e['ref']} ({e['disposition'].value} for {e['member']}): its bytes "
+                "are not in the folder, so how it was read cannot be checked"
+            )
+        if e["received_at"] > audited_at:
+            found.differ(f"message {e['ref']}: received after the audit was written")
+    members = {m.id for m in motion.committee.members} | {CASTING}
+    for r in rulings:
+        if r.member_id not in members:
+            found.differ(f"rulings.json: a ruling on {r.member_id[:80]!r}, not a member")
+        if r.ruled_at > audited_at:
+            found.differ(f"rulings.json: a ruling on {r.member_id[:80]} made after the audit")
 
 
 def _listed(folder: Path) -> set[str]:
@@ -260,7 +299,8 @@ def _reread(
             items.append((uid_of[ref], raw, e["received_at"], e["received_from"]))
     if not_kept:
         found.notes.append(
-            f"{len(not_kept)} message(s) whose bytes were not kept are taken as recorded"
+            f"{len(not_kept)} {'message' if len(not_kept) == 1 else 'messages'} whose bytes "
+            "were not kept taken as recorded"
         )
         store.record_batch(_AS_RECORDED, 1, len(order), not_kept, audited_at)
     collect(
@@ -284,6 +324,12 @@ def _reread(
                 "vote": m.vote,
                 "reason": m.reason,
                 "received_at": m.received_at,
+                "evidence": m.evidence,
+                "own_text": m.own_text,
+                "sender": m.sender,
+                "subject": m.subject,
+                "message_id": m.message_id,
+                "dated": m.dated,
             }
         )
     return derived
@@ -323,9 +369,6 @@ def _as_recorded(e: dict[str, Any], uid: int, motion_id: str) -> NewMessage:
     )
 
 
-_COMPARED = ("member", "disposition", "vote", "how", "strength", "received_at")
-
-
 def _compare_messages(
     entries: list[dict[str, Any]], derived: dict[int, list[dict[str, Any]]], found: _Findings
 ) -> None:
@@ -346,10 +389,23 @@ def _compare_messages(
             found.differ(
                 f"{name}: recorded as {'; '.join(said_then)}; read again as {'; '.join(said_now)}"
             )
+            continue
+        for key in _DETAILS:
+            then_values = sorted(str(e[key]) for e in was)
+            now_values = sorted(str(e[key]) for e in now)
+            if then_values != now_values:
+                found.differ(
+                    f"{name}: messages.json says {key} {_short(then_values[0])}; "
+                    f"read again: {_short(now_values[0])}"
+                )
     for extra in sorted(set(derived) - set(recorded)):
         found.differ(
             f"a message not listed in messages.json was read as {_said(derived[extra][0])}"
         )
+
+
+# Read from the message again and compared after how it was read (_said).
+_DETAILS = ("reason", "evidence", "own_text", "sender", "subject", "message_id", "dated")
 
 
 def _said(e: dict[str, Any]) -> str:
@@ -365,30 +421,56 @@ def _said(e: dict[str, Any]) -> str:
 
 
 def _compare_result(recorded: Any, again: Any, found: _Findings) -> None:
+    """Every field of result.json against the count made again, but `ignored` (it lists
+    messages tied to no motion too, which are only hashed here: messages.json is checked
+    message by message instead) and the result's wording (_compare_text)."""
     if not isinstance(recorded, dict):
         found.differ("result.json: not a result object")
         return
-    for key in ("result", "decided", "counts", "electorate"):
-        if recorded.get(key) != again.get(key):
+    skip = {"ignored", "result_text"}
+    for key in sorted(set(recorded) | set(again)):
+        if key in skip:
+            continue
+        if key == "members":
+            _compare_members(recorded.get(key), again[key], found)
+        elif recorded.get(key) != again.get(key):
             found.differ(
                 f"result.json says {key} {_short(recorded.get(key))}; counted again: "
                 f"{_short(again.get(key))}"
             )
-    then = {m.get("id"): m for m in recorded.get("members", []) if isinstance(m, dict)}
-    now = {m["id"]: m for m in again["members"]}
+
+
+def _compare_members(recorded: Any, again: list[dict[str, Any]], found: _Findings) -> None:
+    if not isinstance(recorded, list):
+        found.differ("result.json: members is not a list")
+        return
+    then = {m.get("id"): m for m in recorded if isinstance(m, dict)}
+    if len(then) != len(recorded):
+        found.differ("result.json: a member listed twice, or an entry that is not a member")
+    now = {m["id"]: m for m in again}
     for member_id in sorted(set(then) | set(now), key=str):
         a, b = then.get(member_id), now.get(member_id)
         if a is None or b is None:
-            found.differ(
-                f"member {member_id!s:.80}: in only one of result.json and the count again"
-            )
+            found.differ(f"member {member_id!s:.80}: in only one of result.json and the recount")
             continue
-        for key in ("status", "vote"):
+        for key in sorted(set(a) | set(b)):
             if a.get(key) != b.get(key):
                 found.differ(
                     f"member {member_id}: result.json says {key} {_short(a.get(key))}; "
                     f"counted again: {_short(b.get(key))}"
                 )
+
+
+def _compare_text(recorded: dict[str, Any], text: str, again: str, found: _Findings) -> None:
+    """result.txt must be result.json's sentence; this version may word it differently."""
+    stated = recorded.get("result_text") if isinstance(recorded, dict) else None
+    if stated is not None and stated != text:
+        found.differ(f"result.txt says {text[:300]!r}; result.json says {_short(stated)}")
+    elif text != again:
+        found.notes.append(
+            f"this steervote words the same result differently: {again!r} "
+            f"(result.txt: {text[:300]!r})"
+        )
 
 
 def _short(value: object) -> str:

@@ -20,7 +20,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -116,7 +116,14 @@ def collect(
     for batch, analyses in _analysed(first, batches, directory, workers):
         read += len(batch)
         decided = _decide_batch(
-            batch, analyses, source.key, uidvalidity, store, now(), rescan=rescan
+            batch,
+            analyses,
+            source.key,
+            uidvalidity,
+            store,
+            now(),
+            rescan=rescan,
+            withdrawn=directory.withdrawn,
         )
         records = decided.records
         if times_as_given:
@@ -300,6 +307,7 @@ def _decide_batch(
     now: datetime,
     *,
     rescan: bool = False,
+    withdrawn: Mapping[str, datetime] | None = None,
 ) -> _Decided:
     unread = {f"oversize:{a.head_key}": a for a in analyses if a.head_key and not a.problem}
     seen_ids, seen_hashes = store.seen(
@@ -340,7 +348,7 @@ def _decide_batch(
             same_id = [e for e in same_id if e.sha256 != was_oversize]
             del seen_hashes[was_oversize]
         record, upgrade = _decide(
-            fetched, a, now, same_id, where is not None, authors, token_voters
+            fetched, a, now, same_id, where is not None, authors, token_voters, withdrawn or {}
         )
         out.append(record)
         if a.message_id and record.member_id and record.motion_id:
@@ -456,6 +464,7 @@ def _decide(
     same_bytes: bool,
     authors: dict[str, tuple[str, str]],
     token_voters: set[tuple[str, str]],
+    withdrawn: Mapping[str, datetime],
 ) -> tuple[NewMessage, Upgrade | None]:
     """The record of one message, and the upgrade of an earlier copy's match, if any."""
     from steervote.core.inbound import OWN_TEXT_LIMIT
@@ -464,6 +473,13 @@ def _decide(
     ignored = Disposition.IGNORED
     if a.tie is None:
         return _record(f, a, now, ignored, f"too large ({f.size} bytes); not read"), None
+    off = withdrawn.get(a.tie.motion_id or "")
+    if off is not None and _receipt(f, a, now)[0] > off.replace(microsecond=0):
+        # Received after its motion was withdrawn: on record, never counted. Receipt times
+        # are whole seconds (IMAP INTERNALDATE): one in the second of the withdrawal is
+        # taken as before it, as `verify` will take it, whatever order the runs came in.
+        why = f"motion {a.tie.motion_id} was withdrawn on {off:%Y-%m-%d %H:%M} UTC: not counted"
+        return _record(f, a, now, ignored, why), None
     if same_bytes:
         return _record(f, a, now, ignored, "duplicate: same bytes as an earlier message"), None
     if a.problem:

@@ -1,16 +1,21 @@
-"""Report a motion from the store; list what awaits review; record the secretary's rulings."""
+"""Report a motion from the store and list what awaits review (services.ruling records
+the secretary's rulings)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from steervote.adapters.store import Store
+from steervote.core.address import mailbox_addresses
 from steervote.core.delivery import BallotCounts, count_ballots
-from steervote.core.records import CASTING, IgnoredMessage, Received, Ruling
-from steervote.core.tally import TallyResult, tally
-from steervote.core.vote import Vote
-from steervote.errors import InvalidInput, UnknownMotion
+from steervote.core.motion import Member, Motion
+from steervote.core.records import IgnoredMessage, Received
+from steervote.core.tally import MemberLine, Status, TallyResult, tally
+from steervote.errors import UnknownMotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +35,11 @@ class Report:
 
 def report(store: Store, motion_id: str, *, now: datetime, ballots: bool = False) -> Report:
     """Count one recorded motion as it stands now (with its ballot counts if `ballots`)."""
-    recorded = store.recorded_motion(motion_id)
-    if recorded is None:
-        known = ", ".join(store.motion_ids()) or "none yet"
-        raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
+    motion = recorded_motion(store, motion_id)
     replies = tuple(store.received(motion_id))
-    result = tally(recorded.motion, replies, store.rulings(motion_id), now=now)
+    recorded = store.recorded_motion(motion_id)
+    withdrawn = recorded.withdrawn if recorded is not None else None
+    result = tally(motion, replies, store.rulings(motion_id), now=now, withdrawn=withdrawn)
     counted = count_ballots(store.ballots(motion_id)) if ballots else None
     sent = store.sent_counts(motion_id)
     return Report(result, replies, tuple(store.ignored(motion_id)), counted, sent)
@@ -46,33 +50,92 @@ def all_reports(store: Store, *, now: datetime, ballots: bool = False) -> list[R
     return [report(store, m, now=now, ballots=ballots) for m in store.motion_ids()]
 
 
-def rule(
-    store: Store,
-    motion_id: str,
-    target: str,
-    vote: Vote | None,
-    *,
-    reason: str,
-    ruled_by: str,
-    now: datetime,
-) -> Report:
-    """Record a ruling on a member's vote (or, target 'casting', the chair's casting vote)."""
+def recorded_motion(store: Store, motion_id: str) -> Motion:
+    """The motion recorded under this id; UnknownMotion naming the recorded ones if none."""
     recorded = store.recorded_motion(motion_id)
     if recorded is None:
-        raise UnknownMotion(f"no motion {motion_id!r} in the store")
-    if not reason.strip():
-        raise InvalidInput("--reason: say why (it is kept in the audit trail)")
-    motion = recorded.motion
-    if target == "casting":
-        if motion.casting_vote.value != "chair":
-            raise InvalidInput(
-                f"motion {motion_id} has casting_vote: none; there is no casting vote"
-            )
-        member_id = CASTING
-    else:
-        try:
-            member_id = motion.member(target).id
-        except KeyError:
-            raise InvalidInput(f"{target!r} is not a member id of motion {motion_id}") from None
-    store.record_ruling(Ruling(motion_id, member_id, vote, reason.strip(), ruled_by, now))
-    return report(store, motion_id, now=now)
+        known = ", ".join(store.motion_ids()) or "none yet"
+        raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
+    return recorded.motion
+
+
+# --- awaiting review ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Awaiting:
+    """A member awaiting review: their line, the reply it rests on (None when its record
+    is gone), and that reply's number among the member's messages as `show` numbers them
+    (so `steervote show MOTION MEMBER --raw N` prints it)."""
+
+    line: MemberLine
+    reply: Received | None
+    number: int | None
+
+
+def awaiting_review(
+    store: Store, motion_id: str, *, now: datetime
+) -> tuple[Report, list[Awaiting]]:
+    """The motion's report and every member awaiting review, in the committee's order."""
+    r = report(store, motion_id, now=now)
+    waiting = [x for x in r.result.lines if x.status is Status.NEEDS_REVIEW]
+    if not waiting:
+        return r, []
+    by_ref = {x.ref: x for x in r.replies}
+    numbers = _message_numbers(store, motion_id, [x.member for x in waiting])
+    return r, [
+        Awaiting(x, by_ref.get(x.ref), numbers.get(x.ref))
+        if x.ref is not None
+        else Awaiting(x, None, None)
+        for x in waiting
+    ]
+
+
+def _message_numbers(store: Store, motion_id: str, members: Sequence[Member]) -> dict[int, int]:
+    """{message ref: its number among its member's messages}, numbered as services.show
+    numbers a member's history: the messages matched to them on this motion, and those tied
+    to no member sent from one of their addresses, each once, in receipt order, from 1."""
+    ids = {m.id for m in members}
+    by_address: dict[str, list[str]] = defaultdict(list)
+    for m in members:
+        for a in m.addresses():
+            by_address[a].append(m.id)
+    mine: dict[str, dict[int, tuple[datetime, int]]] = defaultdict(dict)
+    for r in [*store.messages(motion_id), *store.messages(None)]:
+        owners = {r.member_id} & ids if r.member_id is not None else set()
+        if r.member_id is None:
+            owners = {o for a in mailbox_addresses(r.sender) for o in by_address.get(a, ())}
+        for owner in owners:
+            mine[owner].setdefault(r.ref, (r.received_at, r.ref))
+    numbers: dict[int, int] = {}
+    for refs in mine.values():
+        for i, (_, ref) in enumerate(sorted(refs.values()), start=1):
+            numbers[ref] = i
+    return numbers
+
+
+def review_data(r: Report, waiting: Sequence[Awaiting]) -> dict[str, Any]:
+    """The `review --json` object: plain JSON types, times ISO 8601 UTC; its keys are pinned
+    by tests/test_first_week_review.py. Mail text is as recorded: escape it for a terminal."""
+    m = r.result.motion
+    return {
+        "schema": 1,
+        "motion": {"id": m.id, "title": m.title, "closes": _iso(m.closes)},
+        "awaiting_review": [
+            {
+                "id": a.line.member.id,
+                "name": a.line.member.name,
+                "email": a.line.member.email,
+                "received_at": _iso(a.line.received_at),
+                "reason": a.line.note,
+                "words": a.reply.own_text if a.reply is not None else a.line.evidence,
+                "message": a.number,
+                "from": a.reply.sender if a.reply is not None else None,
+            }
+            for a in waiting
+        ],
+    }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.astimezone(UTC).isoformat() if t else None

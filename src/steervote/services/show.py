@@ -209,7 +209,7 @@ def _rulings(rulings: Sequence[Ruling], member: Member, standing_ruling: bool) -
     for the chair the casting-vote rulings; the last ruling on their vote may stand."""
     casting = member.role == "chair"
     mine = [r for r in rulings if r.member_id == member.id or (casting and r.member_id == CASTING)]
-    own = [r for r in mine if r.member_id == member.id]
+    own = [r for r in mine if r.member_id == member.id and r.undone is None]
     last = own[-1] if own and standing_ruling else None
     return [
         RulingEvent(i, r, r.member_id == CASTING, r is last) for i, r in enumerate(mine, start=1)
@@ -304,6 +304,13 @@ def _event_data(e: Event) -> dict[str, Any]:
             "vote": x.vote.value if x.vote else None,
             "reason": x.reason,
             "by": x.ruled_by,
+            "undone": None
+            if x.undone is None
+            else {
+                "reason": x.undone.reason,
+                "by": x.undone.undone_by,
+                "at": _iso(x.undone.undone_at),
+            },
             "stands": e.stands,
         }
     return {"kind": "closes", "at": _iso(e.at)}

@@ -1,0 +1,50 @@
+"""withdraw: take a motion off the table, keeping everything recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from steervote.cli import app, consoles, login, now, open_store, settings_of
+from steervote.errors import InvalidInput
+
+
+@app.command()
+def withdraw(
+    ctx: typer.Context,
+    motion_id: Annotated[str, typer.Argument(help="Motion id.", metavar="MOTION")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (kept in the audit trail).")
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="NAME", help="Who withdraws it (default: the login name)."),
+    ] = None,
+) -> None:
+    """Withdraw a motion: it is reported as withdrawn, with no result, and replies that
+    arrive from now on are ignored. Its ballots, replies and rulings stay recorded.
+
+    Examples:
+
+    \b
+      steervote withdraw new-constitution --reason 'moved to the AGM'
+    """
+    from steervote.adapters.store import StoreError
+    from steervote.core.withdrawal import Withdrawal
+
+    if not reason.strip():
+        raise InvalidInput("--reason: say why the motion is withdrawn")
+    store = open_store(settings_of(ctx), create=False)
+    if store.recorded_motion(motion_id) is None:
+        known = ", ".join(store.motion_ids()) or "none yet"
+        raise InvalidInput(f"no motion {motion_id!r} in the store (recorded: {known})")
+    try:
+        store.withdraw(motion_id, Withdrawal(by or login(), reason.strip(), now()))
+    except StoreError as e:
+        raise InvalidInput(str(e)) from None
+    consoles.out.print(
+        f"Motion {motion_id} withdrawn: its replies from now on are ignored.",
+        markup=False,
+        highlight=False,
+    )
