@@ -20,7 +20,15 @@ from typing import Any
 
 from steervote.core.vote import Vote
 
-__all__ = ["Language", "LexiconError", "languages", "normalize", "vote_phrases"]
+__all__ = [
+    "Found",
+    "Language",
+    "LexiconError",
+    "find_entries",
+    "languages",
+    "normalize",
+    "vote_phrases",
+]
 
 # Typographic apostrophes and quotes that stand for "'" (straightened before NFKC: NFKC turns
 # "´" into a space and a combining accent). U+02BC is the apostrophe Ukrainian text often uses.
@@ -126,6 +134,7 @@ class Language:
     word_boundaries: bool
     votes: Mapping[Vote, frozenset[str]]
     answers: frozenset[str]
+    not_votes: frozenset[str]
     negators: frozenset[str]
     conditions: frozenset[str]
     hedges: frozenset[str]
@@ -166,7 +175,7 @@ class LexiconError(Exception):
 
 # Each table and its keys; True: the list must not be empty.
 _SCHEMA: dict[str, dict[str, bool]] = {
-    "votes": {"for": True, "against": True, "abstain": True, "answers": False},
+    "votes": {"for": True, "against": True, "abstain": True, "answers": False, "not_votes": False},
     "cues": {
         "negators": True,
         "conditions": True,
@@ -258,6 +267,7 @@ def _parse(stem: str, text: str) -> Language:
         word_boundaries=word_boundaries,
         votes=MappingProxyType(by_vote),
         answers=frozenset(votes["answers"]),
+        not_votes=frozenset(votes["not_votes"]),
         negators=frozenset(cues["negators"]),
         conditions=frozenset(cues["conditions"]),
         hedges=frozenset(cues["hedges"]),
@@ -318,3 +328,155 @@ def phrase_pattern(phrases: Iterable[str], *, start: bool = False) -> re.Pattern
     body = "|".join(alternatives)
     lead = r"^[\W_]*" if start else r"(?<!\w)"
     return re.compile(rf"{lead}(?:{body})(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An entry of some language found in a normalised text (see `find_entries`)."""
+
+    start: int  # index of its first word in text.split()
+    end: int  # index after its last word
+    phrase: str  # the entry, normalised
+    options: frozenset[tuple[str, str]]  # (language code, option): a Vote's value, or for a
+    # yes or no whose option the data does not give, the answer itself; empty: a not-a-vote
+    whole: bool  # it is whole words of the text (not part of a word of a script without spaces)
+    at: int = 0  # where it starts in the text (a character index)
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    spaced: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]  # first word -> entries
+    packed: re.Pattern[str]
+    options: Mapping[str, frozenset[tuple[str, str]]]
+
+
+def _answer_option(language: Language, answer: str) -> str:
+    """The option a yes or no that is not itself a vote entry stands for, where the data
+    tells: a no holds a negator of its language; a yes is the other answer of a language
+    whose no does. Otherwise the answer itself (an option of its own: a yes or a no)."""
+    listed = {v.value for v, phrases in language.votes.items() if answer in phrases}
+    if listed:
+        return min(listed)
+
+    def negative(word: str) -> bool:
+        if language.word_boundaries:
+            return bool(set(word.split()) & language.negators)
+        return any(n in word for n in language.negators)
+
+    if negative(answer):
+        return Vote.AGAINST.value
+    if any(negative(other) for other in language.answers if other != answer):
+        return Vote.FOR.value
+    return answer
+
+
+@functools.cache
+def _vocabulary() -> _Vocabulary:
+    options: dict[str, set[tuple[str, str]]] = {}
+    packed: set[str] = set()
+    spaced: dict[str, set[tuple[tuple[str, ...], str]]] = {}
+    for code, language in languages().items():
+        named: list[tuple[str, str | None]] = [
+            (phrase, vote.value) for vote, phrases in language.votes.items() for phrase in phrases
+        ]
+        named += [(a, _answer_option(language, a)) for a in language.answers]
+        named += [(phrase, None) for phrase in language.not_votes]
+        for phrase, option in named:
+            found = options.setdefault(phrase, set())
+            if option is not None:
+                found.add((code, option))
+            if language.word_boundaries:
+                words = tuple(phrase.split())
+                spaced.setdefault(words[0], set()).add((words, phrase))
+            else:
+                packed.add(phrase)
+    ordered = {
+        first: tuple(sorted(entries, key=lambda e: (-len(e[0]), e[1])))
+        for first, entries in spaced.items()
+    }
+    body = "|".join(re.escape(p) for p in sorted(packed, key=lambda p: (-len(p), p)))
+    return _Vocabulary(
+        spaced=MappingProxyType(ordered),
+        packed=re.compile(body or r"(?!x)x"),
+        options=MappingProxyType({p: frozenset(o) for p, o in options.items()}),
+    )
+
+
+# Letters of the scripts written without spaces (kana, CJK ideographs, Hangul): only a text
+# holding one of these is searched for those languages' entries.
+_PACKED_SCRIPT = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def find_entries(text: str) -> list[Found]:
+    """Every vote entry, yes or no, and not-a-vote phrase (`[votes] not_votes`) of every
+    language in the normalised `text`, leftmost and longest first, none overlapping: the words
+    of "hverken for eller imod" (Danish, abstain) are that entry, not "for" and "imod".
+
+    Languages written with spaces match whole words; the others match inside words, and
+    `Found.whole` says whether the match is whole words of the text."""
+    vocabulary = _vocabulary()
+    words = text.split()
+    starts: list[int] = []
+    position = 0
+    for word in words:
+        position = text.index(word, position)
+        starts.append(position)
+        position += len(word)
+    found: list[Found] = []
+    covered = [False] * len(words)
+    index = 0
+    while index < len(words):
+        for entry, phrase in vocabulary.spaced.get(words[index], ()):
+            end = index + len(entry)
+            if tuple(words[index:end]) == entry:
+                options = vocabulary.options[phrase]
+                found.append(Found(index, end, phrase, options, True, starts[index]))
+                covered[index:end] = [True] * len(entry)
+                index = end
+                break
+        else:
+            index += 1
+    if _PACKED_SCRIPT.search(text) is not None:
+        for match in vocabulary.packed.finditer(text):
+            first = _word_at(starts, match.start())
+            last = _word_at(starts, match.end() - 1)
+            if any(covered[first : last + 1]):
+                continue
+            whole = match.start() == starts[first] and match.end() == starts[last] + len(
+                words[last]
+            )
+            options = vocabulary.options[match.group()]
+            found.append(Found(first, last + 1, match.group(), options, whole, match.start()))
+        found.sort(key=lambda f: (f.start, f.end))
+    return found
+
+
+def _word_at(starts: list[int], position: int) -> int:
+    """The index of the word holding character `position` (starts: each word's first)."""
+    low, high = 0, len(starts) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if starts[middle] <= position:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def as_written(raw: str, phrase: str) -> str:
+    """The words of `raw` that normalise to the entry `phrase` ("AGAINST" for "against"), or
+    the phrase itself when they cannot be found apart from it."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(raw.translate(_STRAIGHTEN)):
+        low = ch.casefold()
+        folded.append(low)
+        origin.extend([index] * len(low))
+    text = "".join(folded)
+    match = phrase_pattern([phrase]).search(text)  # as whole words, else inside words
+    start, end = (match.start(), match.end()) if match else (text.find(phrase), -1)
+    if match is None:
+        end = start + len(phrase)
+    if start < 0 or end <= start:
+        return phrase
+    return raw[origin[start] : origin[end - 1] + 1]

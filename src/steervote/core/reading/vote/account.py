@@ -7,6 +7,11 @@ vote or change of vote. Whatever cannot be accounted for — a sentence in a lan
 does not read, a qualifier in any language, a second option — sends the reply to review with
 that sentence and the reason. Not knowing something is a reason to ask, never a vote.
 
+Text that is no sentence in any language (a formula, code, markup, characters that are not
+text, long runs of filler lines) is never courtesy nor a remark. And the whole own text names
+one option at most: a second option word anywhere in it, however it is separated from the
+first, sends the reply to review naming both (`_second_option`).
+
 The vocabulary is data (`lexicon`, one file per language); the language of a remark comes from
 `identify`. The older English/German/French/Spanish/Dutch/Italian/Portuguese reader
 (`core.classify`) still finds votes and qualifiers in those languages; this module adds the
@@ -22,9 +27,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from steervote.core.reading.languages import identify
-from steervote.core.reading.languages.lexicon import Language, languages, normalize, vote_phrases
+from steervote.core.reading.languages import votewords as w
+from steervote.core.reading.languages.lexicon import (
+    Found,
+    Language,
+    as_written,
+    find_entries,
+    languages,
+    normalize,
+    vote_phrases,
+)
 from steervote.core.reading.vote import cues
-from steervote.core.reading.vote.classify import Verdict, classify, sentences
+from steervote.core.reading.vote.classify import (
+    Verdict,
+    classify,
+    line_of,
+    pieces,
+    sentences,
+    two_options,
+)
+from steervote.core.reading.vote.classify import normalize as lowered
 from steervote.core.vote import Vote
 
 # Symbols that do say something about a vote ("👍", "✅", "❌", "+1").
@@ -103,11 +125,28 @@ def _account(own: str, verdict: Verdict, member: frozenset[str]) -> Account:
         problem = _unaccounted(unit, verdict, context, trailing=index > last_vote >= 0)
         if problem:
             return Account(None, unit.text, f'{problem}: "{_excerpt(unit.text)}"')
+    second = _second_option(own, verdict, context, votes)
+    if second is not None:
+        return second
+    shapeless = _not_language(own, units)
+    if shapeless is not None:
+        return shapeless
     if not votes:
         return CLEAR
     vote = votes.pop()
-    statement = verdict.evidence if verdict.vote is not None else units[last_vote].text
-    return Account(vote, _excerpt(statement), "")
+    if verdict.vote is not None:
+        return Account(vote, _excerpt(verdict.evidence), "")
+    statement = units[last_vote].text
+    bounded = line_of(statement, own, lambda line: _stated(line, vote))
+    return Account(vote, bounded or _excerpt(statement), "")
+
+
+def _stated(line: str, vote: Vote) -> Vote | None:
+    """The vote a line states in the language data (a clause that is a vote entry), if it is
+    `vote`."""
+    clauses = (normalize(part) for part in CLAUSE_BREAK.split(line))
+    said = {v for c in clauses for _, v in vote_phrases().get(c, ())}
+    return vote if said == {vote} else None
 
 
 def _analyse(text: str, names: frozenset[str], *, own: bool) -> _Sentence:
@@ -491,6 +530,407 @@ def _short_uncased(word: str) -> bool:
     return not (word[:1].islower() or word[:1].isupper()) and len(word) <= 5
 
 
-def _excerpt(sentence: str) -> str:
+def _excerpt(sentence: str, limit: int = 200) -> str:
     text = " ".join(sentence.split())
-    return text if len(text) <= 200 else text[:197] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- A second option ------------------------------------------------------------------------
+#
+# A reply whose own words name two different options is never counted, whatever separates
+# them: another sentence, a comma, a NUL, line breaks, filler lines, or only a space ("For
+# against"). Every option word of the language data (its `[votes]` entries and its yes and
+# no) is found in the member's own text as whole words (in Chinese, Japanese and Korean inside
+# words), the longest entry first, so "hverken for eller imod" (Danish: neither for nor
+# against, an abstention) is one entry, not two options. An option word names no option only
+# where the reader plainly understands it as something else:
+#
+# - part of a phrase the language data lists as no vote ("thanks for", "no problem");
+# - negated: a negator of its language among the three words before it in its clause
+#   ("not against"), a negator that is not itself a yes or a no ("nie za" asks);
+# - "No. 4", the abbreviation of number;
+# - a short word (four letters at most) of another language, inside a sentence written in a
+#   language where it is no option word (Portuguese "da" is Croatian yes; Czech "no" is
+#   English no) — only where the identifier is sure of that language, or guesses the very
+#   language the reply votes in; never a word that stands among option words alone, nor one
+#   of a language the reply votes in (their statements, their words standing alone, the older
+#   reader's vote), nor a long word: languages share short words, not "dagegen";
+# - a one-character word of a script without spaces inside a longer word ("是", yes, is
+#   the "is" of "我也是"), as `_answer_in` already reads it;
+# - a word Danish or Polish readers would each read differently ("tak": yes or thanks) in a
+#   reply surely written in the language where it is thanks;
+# - superseded where the older reader found the final intent explicit: named before a stated
+#   change of vote ("For. Actually, please change my vote to against."), or in the
+#   conditional before a committed statement ("I'd say no, but put me down as an
+#   abstention"). A hedge is no conditional: "Probably yes. Put me down as against." asks.
+#
+# The words are found in segments (see `_segments`), not in `sentences`: a line break always
+# separates two words, however the lines around it are joined into sentences. So do a digit
+# ("line 0against"), a change of script, and a hyphen that joins no entry ("Yes-no"); letters
+# written one by one are read whole ("A G A I N S T").
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """An option word found in the own text."""
+
+    options: frozenset[tuple[str, str]]  # (language, option) it names
+    written: str  # as the member wrote it
+    segment: int  # which segment of the own text (see `_segments`)
+    position: int  # where in the segment it starts
+    standing: bool  # its clause holds nothing but option words
+    statement: bool  # an entry of several words ("I vote against"), not a word alone
+    hedged: bool  # in the conditional: "I'd" or "would" among the three words before it
+
+
+def _segments(own: str) -> list[str]:
+    """The own text cut where a member ends a thought: at every line break (a line joins the
+    one before only when that one is long prose wrapped before its end), and at the end of
+    every sentence. Filler lines between two words never join them into one sentence."""
+    lines: list[str] = []
+    for raw in own.splitlines():
+        line = " ".join(raw.split())
+        previous = lines[-1] if lines else ""
+        if line and len(previous) >= _WRAPPED and not previous.endswith((*_SENTENCE_ENDS, ":")):
+            lines[-1] = f"{previous} {line}"
+        elif line:
+            lines.append(line)
+        else:
+            lines.append("")  # a blank line ends a paragraph
+    return [piece for line in lines if line for piece in pieces(line)]
+
+
+_WRAPPED = 60  # a line this long that does not end a sentence is prose wrapped at its end
+
+
+def _second_option(
+    own: str, verdict: Verdict, context: _Context, votes: set[Vote]
+) -> Account | None:
+    """The problem when the own text names a second option (None when it names one or none)."""
+    segments = _segments(own)
+    found = [word for index, text in enumerate(segments) for word in _words(index, text)]
+    if not found:
+        return None
+    in_play = _in_play(found, verdict, context)
+    committed = verdict.vote is not None and _COMMITTED.search(f" {lowered(verdict.evidence)}")
+    change = _last_change(segments) if verdict.changed else (-1, -1)
+    named: dict[str, tuple[str, str]] = {}
+    for word in found:
+        options = _named_options(word, in_play, segments, context)
+        superseded = (word.segment, word.position) < change or (word.hedged and committed)
+        if superseded and verdict.vote is not None and options != {verdict.vote.value}:
+            continue  # superseded by the explicit final intent the older reader found
+        for option in sorted(options):
+            named.setdefault(option, (word.written, segments[word.segment]))
+    for vote in votes:
+        named.setdefault(vote.value, (_excerpt(verdict.evidence) or vote.value, verdict.evidence))
+    if len(named) < 2:
+        return None
+    shown = " / ".join(dict.fromkeys(_excerpt(text, 100) for _, text in named.values()))
+    return Account(None, shown, two_options(named))
+
+
+def _words(segment: int, text: str) -> list[_Word]:
+    """The option words of one segment, with what stands around each in its clause."""
+    found: list[_Word] = []
+    for start, raw in _clauses_at(text):
+        clause = _spelled_out(_separated(normalize(raw)))
+        if not clause:
+            continue
+        tokens = clause.split()
+        entries = find_entries(clause)
+        voting = [e for e in entries if e.options]
+        standing = sum(e.end - e.start for e in voting if e.whole) == len(tokens)
+        for entry in voting:
+            if _excused(entry, clause, tokens, standing=standing):
+                continue
+            before = tokens[max(0, entry.start - 3) : entry.start]
+            hedged = any(_hypothetical(t) for t in before)
+            written = as_written(raw, entry.phrase)
+            position = start + max(0, raw.find(written))
+            statement = " " in entry.phrase or (
+                not entry.phrase.isascii() and len(entry.phrase) > 2
+            )
+            found.append(
+                _Word(entry.options, written, segment, position, standing, statement, hedged)
+            )
+    return found
+
+
+def _clauses_at(text: str) -> list[tuple[int, str]]:
+    """The clauses of a sentence (as `CLAUSE_BREAK` cuts them), each with where it starts."""
+    found: list[tuple[int, str]] = []
+    start = 0
+    for mark in CLAUSE_BREAK.finditer(text):
+        found.append((start, text[start : mark.start()]))
+        start = mark.end()
+    found.append((start, text[start:]))
+    return found
+
+
+def _spelled_out(clause: str) -> str:
+    """The clause with the words a member spelled out read whole: a hyphenated word that is no
+    entry split at its hyphens ("yes-no", but not "abstenho-me"), and letters written one by
+    one joined ("A G A I N S T", "a.g.a.i.n.s.t")."""
+    tokens = clause.split()
+    if not any("-" in t or len(t) == 1 for t in tokens):
+        return clause
+    covered = {i for entry in find_entries(clause) for i in range(entry.start, entry.end)}
+    split = " ".join(
+        t.replace("-", " ") if "-" in t and i not in covered else t for i, t in enumerate(tokens)
+    ).split()
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*split, ""]:
+        # Letters of one script written with spaces (not Chinese, Japanese or Korean, whose
+        # single characters are words: "是 否" is yes and no).
+        alone = len(token) == 1 and token.isalpha() and _script(token) != "east"
+        if alone and (not run or _script(run[-1]) == _script(token)):
+            run.append(token)
+            continue
+        out.extend(["".join(run)] if len(run) > 1 else run)
+        run = [token] if alone else []
+        if token and not alone:
+            out.append(token)
+    out.extend(["".join(run)] if len(run) > 1 else run)
+    return " ".join(out)
+
+
+def _separated(clause: str) -> str:
+    """The clause with a space wherever a digit meets a letter or one script meets another
+    ("0against", "forпротив"): whatever stands between two words, they are two words.
+    Chinese, Japanese and Korean letters are one script here (Japanese mixes kanji and kana
+    within a word)."""
+    if clause.isascii() and not any(ch.isdigit() for ch in clause):
+        return clause
+    out: list[str] = []
+    last = ""
+    for ch in clause:
+        kind = _script(ch)
+        if kind and last and kind != last and out and out[-1] != " ":
+            out.append(" ")
+        out.append(ch)
+        if ch == " ":
+            last = ""
+        elif kind:
+            last = kind
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def _script(ch: str) -> str:
+    """The script class of a character for `_separated` ("" for marks, "'" and "-")."""
+    if ch.isdigit():
+        return "digit"
+    if not ch.isalpha():
+        return ""
+    name = unicodedata.name(ch, "")
+    first = name.split(" ", 1)[0]
+    if first in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC"):
+        return "east"
+    return first or "letter"
+
+
+def _excused(entry: Found, clause: str, tokens: list[str], *, standing: bool) -> bool:
+    """Is this option word plainly something else where it stands (see above)?"""
+    if not entry.whole and len(entry.phrase) == 1:
+        around = clause[max(0, entry.at - 1) : entry.at] + clause[entry.at + 1 : entry.at + 2]
+        if any(ch.isalpha() for ch in around):
+            return True  # "是" inside "我也是": the verb, not a yes
+    if _NUMBER.match(" " + " ".join(tokens[entry.start :]) + " ") is not None:
+        return True  # "No. 4 Harbour Street"
+    if standing:
+        return False
+    codes = {code for code, _ in entry.options}
+    before = tokens[max(0, entry.start - 3) : entry.start]
+    return any(_negates(token, codes) for token in before)
+
+
+def _negates(token: str, codes: set[str]) -> bool:
+    """Is the word a negator of one of these languages that is not itself a yes or a no?"""
+    if token in _option_vocabulary():
+        return False
+    table = languages()
+    return token.endswith("n't") or any(token in table[code].negators for code in codes)
+
+
+def _in_play(found: list[_Word], verdict: Verdict, context: _Context) -> frozenset[str]:
+    """The languages the reply votes in: those of its vote statements, of option words that
+    stand alone, and of the older reader's vote."""
+    codes = set(context.vote_languages)
+    for word in found:
+        if word.standing or word.statement:
+            codes.update(_base(code) for code, _ in word.options)
+        if verdict.vote is not None and (verdict.vote.value in {o for _, o in word.options}):
+            codes.update(_base(code) for code, _ in word.options)
+    return frozenset(codes)
+
+
+def _named_options(
+    word: _Word, in_play: frozenset[str], segments: list[str], context: _Context
+) -> set[str]:
+    """The options this word names in this reply (an empty set: none)."""
+    options = word.options
+    own = {_base(c) for c, _ in options}
+    if not word.standing and not own & in_play and _shared(word.written):
+        written_in = _written_in(segments[word.segment], in_play)
+        if written_in is not None and written_in not in own:
+            return set()  # an ordinary word of the language the sentence is written in
+    phrase = normalize(word.written)
+    polite = {_base(code) for code, lang in languages().items() if phrase in lang.courtesy} - {
+        _base(c) for c, _ in options
+    }
+    if polite and context.reply_language in polite:
+        return set()  # "tak": Danish thanks in a Danish reply, not Polish yes
+    return {option for _, option in options}
+
+
+def _shared(word: str) -> bool:
+    """Is the word short enough to be an ordinary word of another language too ("da", "no",
+    "ne", "igen")? Languages share short words, not long ones ("dagegen", "nesouhlasím"),
+    nor the words of Chinese, Japanese and Korean."""
+    plain = normalize(word)
+    return len(plain) <= _SHARED and not _PACKED.search(plain)
+
+
+_SHARED = 4
+_PACKED = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _written_in(text: str, in_play: frozenset[str]) -> str | None:
+    """The read language the sentence is written in: the identifier's answer when it is
+    sure, or its guess when that is a language the reply votes in and the guess is more than
+    a shot in the dark ("Je ne peux pas venir jeudi.": French, 0.4). None when that cannot be
+    told (then every language's option words count: "line 3 DA" is no English)."""
+    found = _identified(text)
+    if found.read:
+        return found.code
+    if found.guess in in_play and found.confidence >= _GUESS:
+        return found.guess
+    return None
+
+
+_GUESS = 0.3
+
+
+@functools.lru_cache(maxsize=4096)
+def _identified(text: str) -> identify.Identified:
+    return identify.identify(text)
+
+
+def _last_change(segments: list[str]) -> tuple[int, int]:
+    """Where the last statement of a change of vote ("change my vote to") starts: its
+    segment and its place in it, or (-1, -1). Only the options named after it may count."""
+    for index in range(len(segments) - 1, -1, -1):
+        text = segments[index]
+        if w.CHANGE_MARKERS.search(f" {lowered(text)}"):
+            found = w.CHANGE_MARKERS.search(f" {text.lower()}")
+            return index, max(0, found.start() if found else 0)
+    return -1, -1
+
+
+def _base(code: str) -> str:
+    return code.split("-", 1)[0]
+
+
+_COMMITTED = w.COMMITTED
+
+
+@functools.cache
+def _option_vocabulary() -> frozenset[str]:
+    """Every vote entry and yes or no of every language (normalised)."""
+    answers = {a for language in languages().values() for a in language.answers}
+    return frozenset(vote_phrases()) | answers
+
+
+def _hypothetical(token: str) -> bool:
+    """Does the word put the option after it in the conditional ("I'd say no", "I would
+    vote for")? Such an option gives way to a later committed statement ("..., but put me
+    down as an abstention"), as the older reader weighs it; a hedge ("probably yes") does not."""
+    return token.endswith("'d") or token in _CONDITIONAL
+
+
+_CONDITIONAL = frozenset({"would", "i'd", "we'd"})
+
+
+# --- Text that is not a sentence in a language ----------------------------------------------
+
+# Addresses and links say nothing of a language; they are set aside before looking for code.
+_ADDRESS = re.compile(
+    r"(?:https?|ftp)://\S+|\bwww\.\S+|<[^<>\s]+@[^<>\s]+>|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
+_SHAPES = (
+    ("a formula", re.compile(r"^\s*[=+@]\s*[A-Za-z_][\w.]*\s*\(")),
+    (
+        "code",
+        re.compile(
+            r"[A-Za-z_][\w.]*\([^()]*[\"'][^()]*\)|[{}]|\w ?(?:==|!=|=>|&&|\|\|) ?\w|\w=[\w\"']"
+        ),
+    ),
+    ("markup", re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:[A-Za-z]+|#\d+);")),
+)
+# A run of lines this many with the same words (digits aside), or of short lines this many,
+# is filler, not sentences.
+_SAME_LINES = 5
+_SHORT_LINES = 12
+_SHORT = 40
+# Words this many of which at most a third are different: the same words again and again.
+_REPEATED_WORDS = 8
+
+
+def _not_language(own: str, units: list[_Sentence]) -> Account | None:
+    """The problem when the own text holds text that is no sentence in any language: a
+    formula, code, markup, characters that are not text, long runs of filler lines, the same
+    words again and again. Such text is never courtesy nor a remark (None: there is none)."""
+    for unit in units:
+        reason = _shape(unit.text)
+        if reason:
+            return Account(
+                None, _excerpt(unit.text), f'not a sentence ({reason}): "{_excerpt(unit.text)}"'
+            )
+    lines = [" ".join(line.split()) for line in own.splitlines()]
+    lines = [line for line in lines if line and not _options_only(line)]
+    shapes: dict[str, int] = {}
+    for line in lines:
+        shape = re.sub(r"\d+", "#", normalize(line))
+        if not shape:
+            continue  # a rule of dashes, stars or equals signs
+        shapes[shape] = shapes.get(shape, 0) + 1
+        if shapes[shape] >= _SAME_LINES:
+            return Account(
+                None, _excerpt(line), f'not a sentence (filler lines): "{_excerpt(line)}"'
+            )
+    short = [line for line in lines if len(line) < _SHORT]
+    if len(short) >= _SHORT_LINES:
+        return Account(
+            None,
+            _excerpt(short[-1]),
+            f'not a sentence (a long run of short lines): "{_excerpt(short[-1])}"',
+        )
+    return None
+
+
+def _options_only(line: str) -> bool:
+    """Is the line nothing but option words ("FOR", "Yes, for!")? Repeating one is no filler."""
+    words = _words(0, line)
+    return bool(words) and all(word.standing for word in words)
+
+
+def _shape(text: str) -> str:
+    """Why this sentence is no sentence in a language ("" when it may be one)."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("Cn", "Cs") or (category == "Co" and ch > "\uffff"):
+            return "characters that are not text"
+        if category == "Cc" and (ch < "\x20" or ch == "\x7f") and ch not in "\t\n\r\x0b\x0c":
+            # Not C1 controls (U+0080-U+009F): they are what cp1252 text labelled Latin-1
+            # decodes to ("I\x92m"), which a member's mail client shows as punctuation.
+            return "characters that are not text"
+    bare = _ADDRESS.sub(" ", text)
+    for reason, pattern in _SHAPES:
+        if pattern.search(bare):
+            return reason
+    words = [t for t in normalize(bare).split() if any(ch.isalpha() for ch in t)]
+    if len(words) >= _REPEATED_WORDS and 3 * len(set(words)) <= len(words):
+        return "the same words again and again"
+    return ""

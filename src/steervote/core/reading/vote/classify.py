@@ -11,13 +11,16 @@ explicit: a hypothetical ("I'd say no, but put me down as an abstention") or a s
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from steervote.core.reading.languages import votewords as w
+from steervote.core.reading.languages.lexicon import as_written, find_entries
+from steervote.core.reading.languages.lexicon import normalize as plain
 from steervote.core.reading.vote import cues
 from steervote.core.vote import Vote
 
@@ -26,12 +29,17 @@ MAX_TEXT = 10_000  # more new text than this is an essay: a secretary reads it
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A vote, or none with the reason; `signal` says the text held something to weigh."""
+    """A vote, or none with the reason; `signal` says the text held something to weigh.
+
+    `changed`: the vote is the final stated intent after an explicit change of vote ("For.
+    Actually, please change my vote to against."): the options named before it are
+    superseded, and only those."""
 
     vote: Vote | None
     evidence: str
     reason: str
     signal: bool
+    changed: bool = False
 
 
 NOTHING = Verdict(None, "", "no vote found", False)
@@ -97,8 +105,17 @@ _OR_SPLIT = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
-    """Lower-case, straight quotes and dashes, single spaces."""
+    """Lower-case, straight quotes and dashes, single spaces; invisible format characters
+    (zero-width spaces and joiners, word joiners, direction marks) removed, as the language
+    data's `normalize` removes them: "Sí\u200dno" is one word to both readers."""
+    if not text.isascii():
+        text = _FORMAT.sub("", text)
     return " ".join(text.translate(_TRANSLATE).lower().split())
+
+
+_FORMAT = re.compile(
+    r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 
 def classify(
@@ -131,7 +148,80 @@ def _classify(text: str, topic_words: frozenset[str], neutral_phrases: tuple[str
     mentions: list[_Mention] = []
     for index, (original, prepared) in enumerate(zip(found, normalized, strict=True)):
         mentions.extend(_mentions(index, original, prepared, topics))
-    return _decide(found, normalized, mentions)
+    verdict = _decide(found, normalized, mentions)
+    if verdict.vote is None:
+        return verdict  # a reason to ask, or nothing: `account` weighs the rest
+    named = {} if verdict.changed else _options_alone(text)  # `account` weighs a change
+    if len(named) > 1:
+        # "For against", "Against.\nFOR FOR FOR": the older reader saw one of the two.
+        shown = " / ".join(dict.fromkeys(clause for _, clause in named.values()))
+        return Verdict(None, _excerpt(shown), two_options(named), True)
+    if "\n" in text:
+        line = line_of(
+            verdict.evidence, text, lambda t: _classify(t, topic_words, neutral_phrases).vote
+        )
+        if line:
+            return dataclasses.replace(verdict, evidence=line)
+    return verdict
+
+
+# Where a clause ends inside a sentence: a comma, a colon, a semicolon, a spaced dash.
+_OPTION_CLAUSE = re.compile(r"[,;:،，；：、]+|\s[-–—/]+\s")
+
+
+def _options_alone(text: str) -> dict[str, tuple[str, str]]:
+    """The options named by clauses made of nothing but option words of any language ("For
+    against", "Yes no", "FOR FOR FOR", "賛成 反対"): option -> (the word as written, its clause).
+
+    Such a clause is no sentence in any language, so each of its words is an option whatever
+    language it belongs to; the accounted-for rule (`account`) weighs option words in
+    sentences."""
+    named: dict[str, tuple[str, str]] = {}
+    lines = re.split(r"[\n\r\u2028\u2029]+", text)
+    clauses = [c for line in lines for s in pieces(line) for c in _OPTION_CLAUSE.split(s)]
+    for raw in clauses:
+        clause = plain(raw)
+        if not clause:
+            continue
+        entries = find_entries(clause)
+        if sum(f.end - f.start for f in entries) != len(clause.split()):
+            continue
+        if not all(f.whole and f.options for f in entries):
+            continue
+        for entry in entries:
+            for option in sorted({option for _, option in entry.options}):
+                named.setdefault(option, (as_written(raw, entry.phrase), " ".join(raw.split())))
+    return named
+
+
+def two_options(named: Mapping[str, tuple[str, str]]) -> str:
+    """The reason for a reply that names two different options (or more), each with the
+    member's word for it."""
+    shown = [f'{option} ("{_excerpt(word)}")' for option, (word, _) in sorted(named.items())]
+    return "names two different options: " + " and ".join(shown)
+
+
+def line_of(evidence: str, text: str, read: Callable[[str], Vote | None]) -> str:
+    """The one line of `text` inside the evidence sentence that alone reads as the same vote,
+    when the sentence was joined from several lines ("" when it was not, or none does): the
+    evidence of a counted vote is the words that decided it, not the lines around them."""
+    sentence = " ".join(evidence.removesuffix("...").split())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    if not sentence or any(sentence in line for line in lines if line):
+        return ""
+    cut = evidence.endswith("...")
+    inside = [line for line in lines if line and line != sentence and (cut or line in sentence)]
+    if not any(len(line) < _PROSE_LINE for line in inside[:-1]):
+        return ""  # prose wrapped at the end of long lines: the sentence is the vote's
+    wanted = None if cut else read(evidence)
+    for line in reversed(inside):
+        vote = read(line)
+        if vote is not None and (wanted is None or vote == wanted):
+            return _excerpt(line)
+    return ""
+
+
+_PROSE_LINE = 40  # a shorter line is not prose wrapped at its end (as `_continues` reads it)
 
 
 def _review(label: str, sentence: str) -> Verdict:
@@ -195,6 +285,12 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith((".", "!", "?", ":")):
         return False
     return line[:1].islower() or len(previous) >= 40
+
+
+def pieces(line: str) -> list[str]:
+    """The sentences of one line (or of one paragraph already joined), as `sentences` cuts
+    them."""
+    return [s for s in _split_sentences(line) if s.strip()]
 
 
 def _split_sentences(unit: str) -> list[str]:
@@ -382,7 +478,7 @@ def _decide(sentences: list[str], normalized: list[str], mentions: list[_Mention
             return _review(f"mixed: a hedged {m.vote} and {last.vote}", m.sentence)
     changed = len({m.vote for m in firm}) > 1
     reason = f"reads as {last.vote}" + (" (the final stated intent)" if changed else "")
-    return Verdict(last.vote, _excerpt(last.sentence), reason, True)
+    return Verdict(last.vote, _excerpt(last.sentence), reason, True, changed=changed)
 
 
 def _changed_to(last: _Mention, normalized: list[str], firm: list[_Mention]) -> bool:
