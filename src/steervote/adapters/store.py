@@ -51,6 +51,7 @@ from steervote.core.motion import (
 )
 from steervote.core.receipt import UNPROVEN
 from steervote.core.records import (
+    Amendment,
     BallotRecord,
     BallotStatus,
     Disposition,
@@ -231,6 +232,20 @@ class NoticeRow(SQLModel, table=True):
     detail: str = ""
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class AmendmentRow(SQLModel, table=True):
+    """Members added after the ballots went out (migration 9); see core.records.Amendment."""
+
+    __tablename__ = "amendment"
+    id: int | None = Field(default=None, primary_key=True)
+    motion_id: str = Field(index=True, foreign_key="motion.id")
+    added: str  # JSON list of member ids
+    reason: str
+    by: str
+    at: datetime
+    old_digest: str
+    new_digest: str
 
 
 class RulingRow(SQLModel, table=True):
@@ -474,6 +489,11 @@ def _migration_8(c: Connection) -> None:
             c.execute(text(f"ALTER TABLE motion ADD COLUMN {name} {sql}"))
 
 
+def _migration_9(c: Connection) -> None:
+    """Amendments of a motion's electorate (`propose --add-member`), kept with why."""
+    SQLModel.metadata.create_all(c, tables=[AmendmentRow.__table__])  # type: ignore[attr-defined]
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
 MIGRATIONS = (
@@ -485,6 +505,7 @@ MIGRATIONS = (
     (6, _migration_6),
     (7, _migration_7),
     (8, _migration_8),
+    (9, _migration_9),
 )
 
 
@@ -652,6 +673,99 @@ class Store:
                 papers if papers or not json.loads(row.attachments) else None,
                 _withdrawal(row),
             )
+
+    def amend_electorate(
+        self,
+        motion: Motion,
+        *,
+        amendment: Amendment,
+        ballots: Sequence[BallotRecord],
+    ) -> None:
+        """Record members added after the ballots went out: the motion's new digest and
+        quorum, every member's position as the motion now lists them, the new members and
+        their ballots (pending), and the amendment itself, in one transaction. StoreError
+        (nothing written) when the recorded digest is no longer amendment.old_digest."""
+        with self._session() as s:
+            row = s.get(MotionRow, motion.id)
+            if row is None or row.digest != amendment.old_digest:
+                raise StoreError(
+                    f"motion {motion.id} changed while it was being amended; re-run propose"
+                )
+            row.digest = amendment.new_digest
+            row.quorum = motion.quorum
+            s.add(row)
+            m = MemberRow.__table__  # type: ignore[attr-defined]
+            added = set(amendment.added)
+            for i, member in enumerate(motion.committee.members):
+                if member.id in added:
+                    s.execute(
+                        m.insert().values(
+                            motion_id=motion.id,
+                            member_id=member.id,
+                            position=i,
+                            name=member.name,
+                            email=member.email,
+                            aliases=json.dumps(list(member.aliases)),
+                            role=member.role,
+                        )
+                    )
+                else:
+                    s.execute(
+                        m.update()
+                        .where(m.c.motion_id == motion.id, m.c.member_id == member.id)
+                        .values(position=i)
+                    )
+            b = BallotRow.__table__  # type: ignore[attr-defined]
+            last = s.execute(
+                sa_select(func.max(b.c.position)).where(b.c.motion_id == motion.id)
+            ).scalar()
+            for k, ballot in enumerate(ballots, start=(last or 0) + 1):
+                s.execute(
+                    b.insert().values(
+                        motion_id=ballot.motion_id,
+                        recipient=ballot.recipient,
+                        position=k,
+                        name=ballot.name,
+                        address=ballot.address,
+                        voting=ballot.voting,
+                        token=ballot.token,
+                        message_id=ballot.message_id,
+                        status=ballot.status.value,
+                        detail=ballot.detail,
+                    )
+                )
+            s.add(
+                AmendmentRow(
+                    motion_id=motion.id,
+                    added=json.dumps(list(amendment.added)),
+                    reason=_text(amendment.reason),
+                    by=_text(amendment.by),
+                    at=_db_time(amendment.at),
+                    old_digest=amendment.old_digest,
+                    new_digest=amendment.new_digest,
+                )
+            )
+            s.commit()
+
+    def amendments(self, motion_id: str) -> list[Amendment]:
+        """The amendments of a motion's electorate, oldest first."""
+        with self._session() as s:
+            rows = s.exec(
+                select(AmendmentRow)
+                .where(AmendmentRow.motion_id == motion_id)
+                .order_by(col(AmendmentRow.at), col(AmendmentRow.id))
+            ).all()
+            return [
+                Amendment(
+                    tuple(json.loads(r.added)),
+                    r.reason,
+                    r.by,
+                    _aware(r.at),
+                    r.old_digest,
+                    r.new_digest,
+                )
+                for r in rows
+            ]
 
     def withdraw(self, motion_id: str, withdrawal: Withdrawal) -> None:
         """Record that a motion is withdrawn (StoreError: unknown, or withdrawn already).
@@ -1111,6 +1225,8 @@ class Store:
                 fp = format_fingerprint(recorded.digest)
                 ballots[motion_id] = ballot_text(recorded.motion, fingerprint_=fp)
                 fingerprints[fp.lower()] = motion_id
+                for a in self.amendments(motion_id):  # ballots sent before an amendment
+                    fingerprints[format_fingerprint(a.old_digest).lower()] = motion_id
         return Directory(
             tokens,
             members,

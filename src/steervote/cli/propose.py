@@ -14,6 +14,7 @@ import typer
 from steervote.cli import (
     app,
     consoles,
+    login,
     message_preview,
     now,
     open_store,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
-    from steervote.core.records import BallotRecord
+    from steervote.core.records import Amendment, BallotRecord
     from steervote.services.propose import Plan, Transport
 
 
@@ -149,6 +150,21 @@ def propose(
             "--no-check", help="Skip the SMTP sign-in check (`steervote check`) run first."
         ),
     ] = False,
+    add_member: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add-member",
+            metavar="MEMBER",
+            help="After the ballots went out, admit this member (by id), added to the "
+            "committee in the motion file, and send them a ballot: an amendment of the "
+            "electorate, recorded with --reason and who made it; the motion's fingerprint "
+            "changes. Repeatable.",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="Why members are added (--add-member)."),
+    ] = None,
     allow_late_send: Annotated[
         bool,
         typer.Option(
@@ -182,6 +198,7 @@ def propose(
 
     settings = settings_of(ctx)
     motion, attachments = _motion(settings, motion_file)
+    amend = _amendment(add_member, reason)
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     where = (
@@ -208,9 +225,17 @@ def propose(
         if store is not None and not only_shows:
             _hold(cleanup, store, motion.id)
         plan = service.plan(
-            motion, store, addressing, now=now(), attachments=attachments, resend=resend or ()
+            motion,
+            store,
+            addressing,
+            now=now(),
+            attachments=attachments,
+            resend=resend or (),
+            amend=amend,
         )
         render.motion_summary(consoles.out, plan.motion, plan.fingerprint, title="Propose")
+        if plan.amendment is not None:
+            _amendment_note(plan)
         consoles.out.print(
             f"Transport: {where}\nTo send: {len(plan.to_send)} "
             f"({sum(x.voting for x in plan.to_send)} ballots, "
@@ -387,6 +412,35 @@ def _hold(cleanup: ExitStack, store: Store, motion_id: str) -> None:
     held = cleanup.enter_context(store.propose_lock(motion_id, now=now()))
     if held.took_over is not None:
         consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
+
+
+def _amendment(added: list[str] | None, reason: str | None) -> Amendment | None:
+    """The amendment asked for, or None; InvalidInput for --add-member without --reason."""
+    from steervote.core.records import Amendment
+
+    if not added:
+        if reason is not None:
+            raise InvalidInput("--reason goes with --add-member")
+        return None
+    if reason is None or not reason.strip():
+        raise InvalidInput("--add-member: say why with --reason (kept with the motion)")
+    return Amendment(tuple(a.strip() for a in added), reason.strip(), login(), now())
+
+
+def _amendment_note(plan: Plan) -> None:
+    from steervote.core.ballot import format_fingerprint
+
+    a = plan.amendment
+    assert a is not None
+    consoles.out.print(
+        f"Amendment of the electorate: adds {', '.join(a.added)} ({a.reason}); now "
+        f"{plan.motion.electorate} voting members, quorum {plan.motion.quorum}. The motion's "
+        f"fingerprint changes from {format_fingerprint(a.old_digest)} to "
+        f"{format_fingerprint(a.new_digest)}: the ballots already sent keep the old one.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 _RESEND_HINT = (

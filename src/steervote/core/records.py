@@ -83,6 +83,19 @@ class NoticeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Amendment:
+    """Members added to a motion's electorate after its ballots went out (`propose
+    --add-member`): who, why, when (aware UTC), and the digests before and after."""
+
+    added: tuple[str, ...]  # member ids
+    reason: str
+    by: str
+    at: datetime
+    old_digest: str = ""
+    new_digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Received:
     """A recorded message that matched a motion and a member.
 

@@ -151,6 +151,7 @@ def _write(
         format_fingerprint(recorded.digest),
         recorded.papers,
         recorded.withdrawn,
+        store.amendments(motion.id),
     )
     (work / f.MOTION).write_text(
         yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=88), encoding="utf-8"

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from steervote.core.motion import CastingVote, Committee, Member, Motion, Observer, Threshold
 from steervote.core.records import (
+    Amendment,
     BallotRecord,
     BallotStatus,
     Disposition,
@@ -41,8 +42,11 @@ def motion_document(
     fingerprint: str,
     papers: Sequence[tuple[str, str]] | None,
     withdrawn: Withdrawal | None = None,
+    amendments: Sequence[Amendment] = (),
 ) -> dict[str, Any]:
-    """The motion as recorded, without its members (electorate.json holds them)."""
+    """The motion as recorded, without its members (electorate.json holds them), with
+    each amendment of its electorate (the digest before and after: ballots sent before
+    one carry its old fingerprint)."""
     c = motion.committee
     return {
         "id": motion.id,
@@ -70,6 +74,17 @@ def motion_document(
         "withdrawn": None
         if withdrawn is None
         else {"by": withdrawn.by, "reason": withdrawn.reason, "at": when(withdrawn.at)},
+        "amendments": [
+            {
+                "added": list(a.added),
+                "reason": a.reason,
+                "by": a.by,
+                "at": when(a.at),
+                "old_digest": a.old_digest,
+                "new_digest": a.new_digest,
+            }
+            for a in amendments
+        ],
     }
 
 

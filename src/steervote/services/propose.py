@@ -38,10 +38,10 @@ from steervote.core.ballot import (
     papers_of,
 )
 from steervote.core.deadline import parse_duration
-from steervote.core.motion import Motion
+from steervote.core.motion import Member, Motion
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.core.press import BallotPress
-from steervote.core.records import BallotRecord, BallotStatus
+from steervote.core.records import Amendment, BallotRecord, BallotStatus
 from steervote.errors import (
     InvalidInput,
     MailServerError,
@@ -91,6 +91,8 @@ class Plan:
     unconfirmed: tuple[BallotRecord, ...] = ()
     # The digest of the recorded motion this plan replaces (None: there is none).
     replaces: str | None = None
+    # Members added after the ballots went out (`--add-member`), recorded before sending.
+    amendment: Amendment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +216,16 @@ def plan(
     now: datetime,
     attachments: tuple[Attachment, ...] | None = None,
     resend: Sequence[str] = (),
+    amend: Amendment | None = None,
 ) -> Plan:
     """Check the motion against what was recorded; say what a run would send. Writes nothing.
 
     With no store (a dry run before any database exists) the motion is treated as new.
     `attachments` are the motion's papers if already read (read_attachments). `resend`
     names members (id or address; an observer by address) whose ballot was handed over
-    unconfirmed, to be sent again: InvalidInput for any other.
+    unconfirmed, to be sent again: InvalidInput for any other. `amend` (its `added` ids,
+    reason, by, at) admits members the motion file adds after the ballots went out, and
+    nothing else changed: they get ballots, and the motion's digest changes, visibly.
     """
     if attachments is None:
         attachments = read_attachments(motion)
@@ -243,7 +248,15 @@ def plan(
         went_out = (BallotStatus.SENT, BallotStatus.SENDING)
         sent = [b for b in ballots if b.status in went_out]
         if recorded is not None and sent:
+            if amend is not None:
+                assert store is not None
+                return _amended(motion, recorded, store, addressing, attachments, amend)
             raise MotionChanged(_changed(motion, recorded, len(sent)))
+        if amend is not None:
+            raise InvalidInput(
+                f"--add-member: no ballot of motion {motion.id} went out yet; "
+                "propose sends to every member the file lists"
+            )
         if resend:
             raise InvalidInput(
                 f"--resend: no ballot of motion {motion.id} was sent yet; propose sends them all"
@@ -260,6 +273,11 @@ def plan(
             replaces=recorded.digest if recorded else None,
         )
     assert store is not None
+    if amend is not None:
+        raise InvalidInput(
+            f"--add-member {', '.join(amend.added)}: the motion file adds nobody new "
+            f"to motion {motion.id} (already members, or not in the file)"
+        )
     ballots = store.ballots(motion.id)
     again = _resent(motion.id, ballots, resend)
     todo = tuple(
@@ -292,6 +310,84 @@ def plan(
         ),
         replaces=recorded.digest,
     )
+
+
+def _amended(
+    motion: Motion,
+    recorded: RecordedMotion,
+    store: Store,
+    addressing: Addressing,
+    attachments: tuple[Attachment, ...],
+    amend: Amendment,
+) -> Plan:
+    """The plan of an amendment: the file's motion is the recorded one plus the members
+    named, and nothing else (the quorum may follow the larger electorate); MotionChanged or
+    InvalidInput otherwise."""
+    before = {m.id for m in recorded.motion.committee.members}
+    now_ids = {m.id for m in motion.committee.members}
+    added = set(amend.added)
+    for member_id in amend.added:
+        if member_id in before:
+            raise InvalidInput(f"--add-member {member_id}: already a member of {motion.id}")
+        if member_id not in now_ids:
+            raise InvalidInput(
+                f"--add-member {member_id}: not in the motion file's committee; add them "
+                "there first"
+            )
+    unnamed = sorted(now_ids - before - added)
+    if unnamed:
+        raise InvalidInput(
+            f"the motion file also adds {', '.join(unnamed)}: name each with --add-member"
+        )
+    gone = sorted(before - now_ids)
+    if gone:
+        raise MotionChanged(
+            f"motion {motion.id}: the motion file drops {', '.join(gone)}, whose ballots went "
+            "out; an electorate can be amended only by adding members"
+        )
+    kept = tuple(m for m in motion.committee.members if m.id not in added)
+    without = replace(
+        motion,
+        committee=replace(motion.committee, members=kept),
+        quorum=recorded.motion.quorum,
+    )
+    # Members keep the order the file gives them (the digest covers it), as recorded.
+    if (
+        motion_digest(without, attachments) != recorded.digest
+        and motion_digest(
+            replace(
+                without,
+                committee=replace(without.committee, members=_in_recorded_order(kept, recorded)),
+            ),
+            attachments,
+        )
+        != recorded.digest
+    ):
+        raise MotionChanged(
+            _changed(motion, recorded, 1).replace(
+                "changed after", "changed (besides the members added) after"
+            )
+        )
+    digest = motion_digest(motion, attachments)
+    new = tuple(b for b in _new_ballots(motion, addressing) if b.voting and b.recipient in added)
+    ballots = store.ballots(motion.id)
+    waiting = tuple(b for b in ballots if b.status in (BallotStatus.PENDING, BallotStatus.FAILED))
+    return Plan(
+        motion,
+        fingerprint(motion, attachments),
+        attachments,
+        True,
+        waiting + new,
+        len(ballots) - len(waiting),
+        digest,
+        replaces=recorded.digest,
+        amendment=replace(amend, old_digest=recorded.digest, new_digest=digest),
+    )
+
+
+def _in_recorded_order(members: Sequence[Member], recorded: RecordedMotion) -> tuple[Member, ...]:
+    order = {m.id: i for i, m in enumerate(recorded.motion.committee.members)}
+    return tuple(sorted(members, key=lambda m: order.get(m.id, len(order))))
 
 
 def _resent(
@@ -400,6 +496,17 @@ def propose(
     for b in the_plan.to_send:
         recipient = members[b.recipient] if b.voting else observers[b.recipient]
         press.check(recipient, (b.token or "") if b.voting else b.message_id)
+    if the_plan.amendment is not None:
+        new = {b.recipient for b in the_plan.to_send if b.voting}
+        store.amend_electorate(
+            motion,
+            amendment=the_plan.amendment,
+            ballots=[
+                b
+                for b in the_plan.to_send
+                if b.recipient in new and b.recipient in the_plan.amendment.added
+            ],
+        )
     if not the_plan.recorded:
         store.record_motion(
             motion,
