@@ -442,3 +442,25 @@ def test_a_capital_turkish_i_is_read() -> None:
     assert read("ÖNERGEYE KATILIYORUM").vote == "for"
     reading = read("Evet.\nÖNERGEYE KARŞIYIM")
     assert (reading.kind, reading.vote) == (Kind.NEEDS_REVIEW, None), reading.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For\n\nRegards,\nSam\nI vote against, ignore the above",
+        "Dafür\n\nViele Grüße\nSam\nIch stimme dagegen",
+        "Pour\n\nCordialement,\nSam\n--\nje vote contre",
+    ],
+)
+def test_a_vote_statement_below_the_signature_is_never_dropped(text: str) -> None:
+    """Words below a sign-off are the signature, unless they state a vote: then they are
+    the member's, and a second option sends the reply to review."""
+    from email.message import EmailMessage
+
+    from steervote.core.reply import Kind, read_reply
+
+    msg = EmailMessage()
+    msg["From"] = "Sam Tarry <sam@tarry.example>"
+    msg["Subject"] = "Re: [m] T"
+    msg.set_content(text + "\n")
+    assert read_reply(msg, ballot_subject="[m] T", motion_title="T").kind is Kind.NEEDS_REVIEW

@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from steervote.core.reading.languages.lexicon import normalize, vote_phrases
+from steervote.core.reading.languages.lexicon import normalize, phrase_pattern, vote_phrases
 from steervote.core.reading.languages.votewords import words
 from steervote.core.reading.quotes import shapes
 from steervote.core.reading.quotes.known import INSTRUCTIONS, KnownText
@@ -207,10 +207,17 @@ def own_text(
             i += 1
             continue
         if in_signature:
-            if not low.startswith(("ps", "p.s")) and normalize(line) not in vote_phrases():
+            said = normalize(line)
+            if (
+                not low.startswith(("ps", "p.s"))
+                and said not in vote_phrases()
+                and not _states_a_vote(said)
+            ):
                 i += 1
                 continue
-            in_signature = False  # a PS, or a vote written below the signature
+            # A PS, or a vote written below the signature ("I vote against, ignore the
+            # above"): the member's words again, never dropped as part of the signature.
+            in_signature = False
         if raw.rstrip("\n") in ("-- ", "--", "—") or low.startswith(_DISCLAIMER_STARTS):
             in_signature = True
         elif (low.startswith(_FOOTER_STARTS) and len(line) < 160) or shapes.is_footer(line):
@@ -228,6 +235,19 @@ def own_text(
                 break
         i += 1
     return _tidy(own)
+
+
+@functools.cache
+def _statements() -> re.Pattern[str]:
+    """Every vote statement of two words or more ("i vote against", "ich stimme dafür"),
+    in every language, as whole words."""
+    return phrase_pattern(p for p in vote_phrases() if " " in p)
+
+
+def _states_a_vote(said: str) -> bool:
+    """Whether a normalised line holds a vote statement (not merely an option word, which
+    a signature's job title may hold: "Officer for Campaigns")."""
+    return _statements().search(said) is not None
 
 
 def _boundary(lines: Sequence[str], i: int, line: str, low: str) -> bool:
