@@ -118,7 +118,6 @@ ACCEPTED = [
     ("FOR!", Vote.FOR),
     ("*abstain*", Vote.ABSTAIN),
     ('"Against."', Vote.AGAINST),
-    ("Yes", Vote.FOR),
     ("In favour", Vote.FOR),
     ("For\n\nThanks,\nJon", Vote.FOR),
     ("Hi, \n\nAgainst\n\nBest regards\nMarsha", Vote.AGAINST),
@@ -126,7 +125,6 @@ ACCEPTED = [
     ("For, thanks!", Vote.FOR),
     # German
     ("Dafür", Vote.FOR),
-    ("Ja", Vote.FOR),
     ("Dagegen.\n\nViele Grüße\nSam", Vote.AGAINST),
     ("Enthaltung", Vote.ABSTAIN),
     # French
@@ -168,7 +166,6 @@ ACCEPTED = [
     ("Proti", Vote.AGAINST),
     ("Už", Vote.FOR),
     ("Υπέρ", Vote.FOR),
-    ("Igen", Vote.FOR),
     ("Çekimser", Vote.ABSTAIN),
     ("בעד", Vote.FOR),
     ("ضد", Vote.AGAINST),
@@ -498,3 +495,17 @@ def test_strict_answer_false_is_the_reading_as_before(answer: str) -> None:
     assert not default.reason.startswith(
         ("the one word asked for", ONE_WORD, "answer to a request")
     )
+
+
+@pytest.mark.parametrize("word", ["Yes", "Ja", "Igen", "No", "Nein", "Oui"])
+def test_a_yes_or_no_answers_no_ask(word: str) -> None:
+    """The ask names FOR, AGAINST and ABSTAIN: a yes or a no (to "we must confirm the
+    change", say) does not say which, so a person reads it."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Sam Tarry <sam@tarry.example>"
+    msg["Subject"] = "Re: [m] Please confirm your vote: T"
+    msg.set_content(word + "\n")
+    reading = read_reply(msg, ballot_subject="[m] T", motion_title="T", strict_answer=True)
+    assert reading.kind is Kind.NEEDS_REVIEW

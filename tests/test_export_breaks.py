@@ -52,3 +52,53 @@ def test_raw_escapes_are_unambiguous() -> None:
 
     shown = visible(b"typed \\x1b[31m real \x1b[31m bad \xff cr\r lf\r\n")
     assert shown == "typed \\\\x1b[31m real \\x1b[31m bad \\xff cr\\x0d lf\n"
+
+
+def test_demo_dir_under_a_file_is_one_line(cli: Any, isolated: Path) -> None:
+    (isolated / "afile").write_text("x", encoding="utf-8")
+    run = cli("demo", "--dir", "afile/sub")
+    assert run.code == 2 and "not a folder" in run.err and "Traceback" not in run.err
+
+
+def test_a_reply_in_the_deadlines_own_second_is_in_time() -> None:
+    """Receipt times are whole seconds: 12:00:07.9 is in time for a 12:00:07.4 deadline."""
+    from datetime import UTC, datetime
+
+    from steervote.core.motion import Committee, Member, Motion, Threshold
+    from steervote.core.records import Disposition, Received
+    from steervote.core.strength import Strength
+    from steervote.core.tally import Status, tally
+    from steervote.core.vote import Vote
+
+    closes = datetime(2027, 1, 12, 12, 0, 7, 400_000, tzinfo=UTC)
+    member = Member("ann", "Ann", "ann@x.example")
+    motion = Motion(
+        "m",
+        "T",
+        "text",
+        Committee("c", "C", "UTC", (member,)),
+        "ann",
+        Threshold.MAJORITY_OF_VOTES_CAST,
+        1,
+        closes,
+    )
+    reply = Received(
+        1,
+        "m",
+        "ann",
+        closes.replace(microsecond=900_000),
+        Disposition.VOTE,
+        Vote.FOR,
+        "For",
+        "For",
+        "reads as for",
+        "token",
+        "<r@x>",
+        "ann@x.example",
+        Strength.TOKEN,
+        None,
+        "maildir-name",
+        closes.replace(microsecond=950_000),
+    )
+    [line] = tally(motion, [reply], [], now=closes.replace(second=30)).lines
+    assert line.status is Status.COUNTED and line.vote is Vote.FOR

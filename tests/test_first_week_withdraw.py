@@ -38,6 +38,12 @@ def test_a_withdrawn_motion_has_no_result_and_ignores_later_replies(election: El
         assert refused.code == 2 and "withdrawn" in refused.err, command
     unknown = election.cli("withdraw", "no-such", "--reason", "x")
     assert unknown.code == 2
+    status = " ".join(election.cli("status").out.split())
+    assert "withdrawn" in status and "pending" not in status
+    resent = election.cli("propose", "motions/new-constitution.yaml", "--yes")
+    assert resent.code == 2 and "withdrawn" in resent.err
+    ruled = election.cli("rule", "new-constitution", "sam-tarry", "for", "--reason", "x")
+    assert ruled.code == 2 and "withdrawn" in ruled.err
 
 
 def test_a_withdrawn_motion_audits_and_verifies(election: Election) -> None:

@@ -54,10 +54,13 @@ def example_motions() -> Path:
 def check_folder(directory: Path) -> None:
     """InvalidInput unless `directory` is missing or an empty folder: the demo writes a
     store, motions and simulated mail, and must never write them into a real workspace."""
+    for above in (directory, *directory.absolute().parents):
+        if above.exists() and not above.is_dir():
+            raise InvalidInput(f"--dir {directory}: {above} is not a folder")
+        if above.exists():
+            break
     if not directory.exists():
         return
-    if not directory.is_dir():
-        raise InvalidInput(f"--dir {directory}: not a folder")
     entries = sorted(p.name for p in directory.iterdir())
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")

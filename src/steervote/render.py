@@ -397,6 +397,8 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
 def _status_result(r: TallyResult) -> str:
     """'carried (decided)', 'pending', 'tied: casting vote awaited', 'defeated (final)'."""
     o = r.outcome
+    if r.withdrawn is not None:
+        return "withdrawn"
     if o.result is Result.PENDING:
         return "pending"
     if o.result is Result.TIED:
@@ -730,7 +732,15 @@ def awaiting(console: Console, a: Awaiting, motion: Motion) -> None:
     _plain(console, Text("why: ") + safe(line.note, 2000))
     if line.ruling is not None:
         standing = step_in_words(line.ruling.ruling, tz)
-        _plain(console, Text(untrusted(f"until you rule: {standing} stands", 2000)))
+        _plain(
+            console,
+            Text(
+                untrusted(
+                    f"earlier: {standing}; not counted while this reply awaits your ruling",
+                    2000,
+                )
+            ),
+        )
     for x in line.superseded:
         if isinstance(x.item, Ruling) and not isinstance(x.by, Ruling):
             vote = x.item.vote.value.upper() if x.item.vote else "no vote"

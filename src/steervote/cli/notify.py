@@ -71,7 +71,12 @@ def _send(
             if plan.to_send:
                 consoles.out.rule("One message in full (its token is an example)")
                 sample = out.compose(plan.to_send[0])
-                consoles.out.print(render.safe(message_preview(sample), 20_000, oneline=False))
+                # Its headers carry the member's live ballot token (Reply-To, References):
+                # shown as the audit folder shows them, by placeholder.
+                from steervote.evidence.redact import redact
+
+                shown = redact(message_preview(sample).encode("utf-8")).decode("utf-8")
+                consoles.out.print(render.safe(shown, 20_000, oneline=False))
             _say("Dry run: nothing written, nothing sent.")
             return
         if not plan.to_send and not plan.interrupted:

@@ -198,7 +198,7 @@ def propose(
 
     settings = settings_of(ctx)
     motion, attachments = _motion(settings, motion_file)
-    amend = _amendment(add_member, reason)
+    amend = _amendment(motion, add_member, reason)
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     where = (
@@ -414,8 +414,10 @@ def _hold(cleanup: ExitStack, store: Store, motion_id: str) -> None:
         consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
 
 
-def _amendment(added: list[str] | None, reason: str | None) -> Amendment | None:
-    """The amendment asked for, or None; InvalidInput for --add-member without --reason."""
+def _amendment(motion: Motion, added: list[str] | None, reason: str | None) -> Amendment | None:
+    """The amendment asked for, or None; InvalidInput for --add-member without --reason.
+    A member is named by id, address or name, as in the motion file's committee."""
+    from steervote.core.member_lookup import find_member
     from steervote.core.records import Amendment
 
     if not added:
@@ -424,7 +426,8 @@ def _amendment(added: list[str] | None, reason: str | None) -> Amendment | None:
         return None
     if reason is None or not reason.strip():
         raise InvalidInput("--add-member: say why with --reason (kept with the motion)")
-    return Amendment(tuple(a.strip() for a in added), reason.strip(), login(), now())
+    ids = tuple(find_member(motion, a).id for a in added)
+    return Amendment(ids, reason.strip(), login(), now())
 
 
 def _amendment_note(plan: Plan) -> None:

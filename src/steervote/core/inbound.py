@@ -202,6 +202,7 @@ def _analyse(raw: bytes, directory: Directory) -> Analysis:
         motion_title=title,
         ballot_text=directory.ballots.get(tie.motion_id),
         strict_answer=tie.answers_ask,
+        replying_to=tie.replying_to,
     )
     read = (reading.own_text, reading.evidence, reading.reason)
     own_text, evidence, reason = (_no_nul(t) for t in read)

@@ -93,6 +93,9 @@ class Matched:
     failed_auth: str = ""  # the receiving server's DKIM/DMARC failure, in words, or ""
     # In reply to an `ask` sent to this member: read by the strict one-word rule.
     answers_ask: bool = False
+    # The kind of steervote message it replies to directly ("ballot", "receipt", "ask",
+    # "reminder", "result"; "" when unknown): a yes or no answers that message's question.
+    replying_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,27 +183,27 @@ def match(msg: Message, directory: Directory) -> Matched | Unmatched:
         )
     if tie.strength is Strength.TOKEN_AUTHENTICATED:
         tie = replace(tie, strength=token_strength(auth.verdict))
-    if directory.asks and _answers_ask(msg, tie, directory):
-        tie = replace(tie, answers_ask=True)
+    kind, token = _replied_to(msg, tie, directory)
+    if kind:
+        tie = replace(tie, replying_to=kind, answers_ask=kind == "ask" and token in directory.asks)
     return tie
 
 
-def _answers_ask(msg: Message, tie: Matched, directory: Directory) -> bool:
-    """Whether the message replies directly (In-Reply-To, else the last References id)
-    to an `ask` sent to the very member it is matched to."""
+def _replied_to(msg: Message, tie: Matched, directory: Directory) -> tuple[str, str]:
+    """(kind, token) of the steervote message this one replies to directly (In-Reply-To,
+    else the last References id), when it was sent to the very member it is matched to;
+    ("", "") otherwise."""
     parent = str(msg.get("In-Reply-To") or "").strip()
     if not parent:
         ids = str(msg.get("References") or "").split()
         parent = ids[-1] if ids else ""
     found = _TOKEN_IN_MESSAGE_ID.search(parent[:2000])
-    if found is None or found.group(1).lower() != "ask":
-        return False
+    if found is None:
+        return "", ""
     token = found.group(2).lower()
-    owner = directory.token_owner(token)
-    return token in directory.asks and owner == (
-        tie.motion_id,
-        tie.member_id,
-    )
+    if directory.token_owner(token) != (tie.motion_id, tie.member_id):
+        return "", ""
+    return found.group(1).lower(), token
 
 
 _OWN_MESSAGE_ID = re.compile(

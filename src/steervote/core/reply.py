@@ -16,13 +16,13 @@ from email.message import Message
 from enum import StrEnum
 
 from steervote.core.mime import decode_words, raw_headers, read_body
-from steervote.core.reading.languages.lexicon import languages, vote_phrases
+from steervote.core.reading.languages.lexicon import languages, phrase_pattern, vote_phrases
 from steervote.core.reading.languages.lexicon import normalize as normalized
 from steervote.core.reading.machine import automated_reason, machine_reason
 from steervote.core.reading.quotes import quote
 from steervote.core.reading.quotes.known import BALLOT_INSTRUCTIONS, INSTRUCTIONS, KnownText
-from steervote.core.reading.vote.account import CLAUSE_BREAK, account
-from steervote.core.reading.vote.answer import read_answer
+from steervote.core.reading.vote.account import CLAUSE_BREAK, account, courtesy_only
+from steervote.core.reading.vote.answer import option_words, read_answer
 from steervote.core.reading.vote.classify import NOTHING, Verdict, classify, normalize, sentences
 from steervote.core.vote import Vote
 
@@ -88,6 +88,7 @@ def read_reply(
     motion_title: str | None = None,
     ballot_text: str | None = None,
     strict_answer: bool = False,
+    replying_to: str = "",
 ) -> Reading:
     """Classify a reply: auto-reply → NOT_A_VOTE; otherwise extract own text and read the vote.
 
@@ -102,7 +103,11 @@ def read_reply(
     """
     try:
         reading = _read(msg, ballot_subject, motion_title, ballot_text)
-        return _held_to_one_word(reading, msg) if strict_answer else reading
+        if strict_answer:
+            return _held_to_one_word(reading, msg)
+        if replying_to in _CONFIRMATIONS:
+            return _confirming(reading, _CONFIRMATIONS[replying_to])
+        return reading
     except Exception as exc:  # the last guard: hostile mail becomes a review, never a crash
         return Reading(
             Kind.NEEDS_REVIEW, None, "", "", f"could not read the message ({type(exc).__name__})"
@@ -119,6 +124,10 @@ def _read(
     names = _sender_names(headers)
     own = quote.own_text(body.text, known=_known(ballot_text), names=names)
     shown = own[:OWN_TEXT_LIMIT]
+    if _OVERRIDE.search(body.text[:100_000]) and any(c.isalpha() for c in own):
+        # U+202E and U+202D show the letters after them in reverse: "For.\u202e tsniaga"
+        # reads FOR and shows AGAINST. What a member saw on screen is not what we read.
+        return _review(shown, "a bidi override (U+202D/U+202E) shows the text reversed")
     if machine is None:
         # Only what this message's writer wrote: the quoted ballot's own words ("please",
         # "reply to this email") say nothing about who or what wrote the reply.
@@ -157,6 +166,48 @@ def _read(
 _ONE_WORD = "an answer to a request for one word (FOR, AGAINST or ABSTAIN) must be that word alone"
 
 
+_OVERRIDE = re.compile("[\u202d\u202e]")
+
+# A receipt asks "is this what you meant?"; the result invites no vote. A yes or a no in
+# reply answers that question (or is a remark), and thanks are thanks: neither is a vote.
+_CONFIRMATIONS = {"receipt": "your receipt", "result": "the result announcement"}
+
+
+_ACKNOWLEDGED = "an acknowledgement, not a vote"
+
+
+def _confirming(reading: Reading, what: str) -> Reading:
+    """A reply to a receipt or to the result: counted only when it names an option (FOR,
+    AGAINST, ABSTAIN in any language), never on a yes or no alone; thanks alone are no
+    vote (the vote stands)."""
+    said = normalized(reading.own_text)
+    if _names_an_option(said):
+        return reading
+    if reading.kind is Kind.VOTE:
+        return _review(
+            reading.own_text,
+            f"a yes or no in reply to {what}: confirming it, or changing the vote?",
+            reading.evidence,
+        )
+    clauses = [c for c in re.split(r"[.!?\n,;]+", said) if c.strip()]
+    thanks = clauses and all(map(courtesy_only, clauses))
+    if reading.kind is Kind.NEEDS_REVIEW and (thanks or reading.reason.startswith(_ACKNOWLEDGED)):
+        return Reading(
+            Kind.NOT_A_VOTE, None, "", reading.own_text, f"thanks in reply to {what}: no vote"
+        )
+    return reading
+
+
+@functools.cache
+def _options() -> re.Pattern[str]:
+    yes_no = _yes_and_no()
+    return phrase_pattern(w for w in option_words() if w not in yes_no)
+
+
+def _names_an_option(said: str) -> bool:
+    return _options().search(said) is not None
+
+
 def _held_to_one_word(reading: Reading, msg: Message) -> Reading:
     """The normal reading of an answer to a request for one word, held to the strict rule."""
     if reading.kind is Kind.NOT_A_VOTE:
@@ -170,8 +221,17 @@ def _held_to_one_word(reading: Reading, msg: Message) -> Reading:
     if answer.vote != reading.vote:  # not expected: the rule only narrows the normal reading
         problem = f'"{answer.word}" reads as {answer.vote}, the reply as {reading.vote}'
         return _review(reading.own_text, f"{_ONE_WORD}: {problem}", reading.evidence)
+    if normalized(answer.word).strip(".!*_ \"'«»") in _yes_and_no():
+        problem = f'"{answer.word}" is a yes or a no, not one of FOR, AGAINST or ABSTAIN'
+        return _review(reading.own_text, f"{_ONE_WORD}: {problem}", reading.evidence)
     reason = f'the one word asked for: "{answer.word}" ({answer.vote})'
     return dataclasses.replace(reading, reason=reason)
+
+
+@functools.cache
+def _yes_and_no() -> frozenset[str]:
+    """Every language's yes and no (`answers`): an ask names the options, not a question."""
+    return frozenset(a for language in languages().values() for a in language.answers)
 
 
 @functools.cache

@@ -183,7 +183,9 @@ def _line(
             # Not known to be late, nor in time: a person must judge it, never "late".
             said = f"; reads as {r.vote.value.upper()}" if r.vote else ""
             timely.append(replace(r, disposition=Disposition.NEEDS_REVIEW, reason=doubt + said))
-        elif r.received_at <= closes:
+        elif r.received_at.replace(microsecond=0) <= closes.replace(microsecond=0):
+            # Receipt times are whole seconds (IMAP INTERNALDATE): a reply in the deadline's
+            # own second is in time, whatever fraction a Maildir name or the deadline holds.
             timely.append(r)
         else:
             late.append(r)

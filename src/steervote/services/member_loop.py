@@ -35,6 +35,9 @@ from steervote.services.notify import Compose, NoticePlan, plan_notices
 from steervote.services.review import report
 
 
+LISTED_AT_MOST = 500  # members an announcement lists by name; a larger one gives counts only
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A notice command's plan and how to write each of its messages."""
@@ -96,17 +99,22 @@ def acknowledge(store: Store, motion_id: str, addressing: Addressing, *, now: da
     ballots = _ballots(store, motion_id)
     drafts: list[NoticeRecord] = []
     bodies: dict[tuple[str, str], Body] = {}
+    earlier: dict[str, list[NoticeRecord]] = {}
+    for notice in store.notices(motion_id, NoticeKind.RECEIPT):
+        earlier.setdefault(notice.recipient, []).append(notice)
     for line in result.lines:
         ruling = line.ruling.ruling if line.ruling is not None and line.how == "ruling" else None
         if line.member.id not in ballots or (line.status is not Status.COUNTED and ruling is None):
             continue
         vote = line.vote.value if line.vote else "none"
         if ruling is not None:
-            key = f"ruling:{ruling.ruled_at.isoformat()}:{vote}"
+            stands = f"ruling:{ruling.ruled_at.isoformat()}:{vote}"
             words = ""
         else:
-            key = f"reply:{line.ref}:{vote}"
+            # The same vote read again from a later reply stands as it stood: no new receipt.
+            stands = f"reply:{vote}"
             words = line.evidence or ""
+        key = _receipt_key(stands, earlier.get(line.member.id, []))
         summary = f"{vote.upper()} " + (
             f"by the ruling of {ruling.ruled_at:%Y-%m-%d %H:%M} UTC"
             if ruling
@@ -165,6 +173,14 @@ def ask(
             continue
         if line.ref is None or line.received_at is None or line.how == "ruling":
             skipped.append((line.member.id, "no reply to ask about"))
+            continue
+        if line.status is Status.COUNTED:
+            skipped.append((line.member.id, f"counted {line.vote}: nothing to ask"))
+            continue
+        if line.strength == "weak":
+            # Matched only weakly (another address, a failed signature): the words may not be
+            # the member's, and must never be sent to the member as theirs.
+            skipped.append((line.member.id, "the reply is not surely theirs: rule on it"))
             continue
         key = f"reply:{line.ref}"
         n = draft(
@@ -290,7 +306,13 @@ def announce(
     previous = max(before, key=_when).summary if before else None
     ballots = _ballots(store, motion_id)
     body = announcement_body(
-        result, provisional=provisional, counts_only=counts_only, previous=previous, now=now
+        result,
+        provisional=provisional,
+        # A list of every member in every message grows as the square of the electorate
+        # (2,000 members: 660 MB sent): past LISTED_AT_MOST, the counts only.
+        counts_only=counts_only or result.motion.electorate > LISTED_AT_MOST,
+        previous=previous,
+        now=now,
     )
     drafts = [
         draft(
@@ -301,6 +323,16 @@ def announce(
     bodies = {(n.recipient, key): body for n in drafts}
     plan = plan_notices(store, result.motion, NoticeKind.ANNOUNCEMENT, drafts)
     return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def _receipt_key(stands: str, earlier: Sequence[NoticeRecord]) -> str:
+    """The key of a receipt of what `stands`: the latest receipt's key when that receipted
+    the same (nothing new, or it is still to send), else a key of its own, also when the
+    vote comes back to what an older receipt said (after `rule --undo`, say)."""
+    if earlier and earlier[-1].key.split("#")[0] == stands:
+        return earlier[-1].key
+    used = {n.key for n in earlier}
+    return stands if stands not in used else f"{stands}#{len(earlier)}"
 
 
 def _utc(t: datetime | None) -> str:

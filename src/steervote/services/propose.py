@@ -230,6 +230,12 @@ def plan(
     if attachments is None:
         attachments = read_attachments(motion)
     recorded = store.recorded_motion(motion.id) if store is not None else None
+    if recorded is not None and recorded.withdrawn is not None:
+        w = recorded.withdrawn
+        raise InvalidInput(
+            f"motion {motion.id} was withdrawn on {w.at:%Y-%m-%d %H:%M} UTC ({w.reason}): "
+            "no ballot is sent for it (propose it under a new id to vote again)"
+        )
     spec = motion.closes_spec
     if (
         recorded is not None
@@ -431,7 +437,12 @@ def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
     ] or ["attachments"]
     return (
         f"motion {motion.id}: {', '.join(what)} changed after {sent} ballot(s) went out; "
-        "refusing to send a different motion under the same id (propose it under a new id)"
+        "refusing to send a different motion under the same id (propose it under a new id"
+        + (
+            "; a member left off the roll is added with --add-member ID --reason TEXT)"
+            if "electorate" in what
+            else ")"
+        )
     )
 
 

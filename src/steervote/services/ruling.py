@@ -67,7 +67,7 @@ def rule(
     Raises UnknownMotion, or InvalidInput (exit 2, nothing recorded) for a member not found
     (with "did you mean"), an empty reason or a casting vote the motion does not have.
     """
-    motion = recorded_motion(store, motion_id)
+    motion = _ruled_on(store, motion_id)
     why = _reason(reason, "--reason")
     by = _reason(ruled_by, "--by")
     ruling = Ruling(motion_id, _target(motion, target), vote, why, by, now)
@@ -90,7 +90,7 @@ def rule_from_csv(
     mean"), a vote not for/against/abstain/none, an empty reason, a member named twice.
     Raises InvalidInput (exit 2, nothing recorded) listing every problem with its line.
     """
-    motion = recorded_motion(store, motion_id)
+    motion = _ruled_on(store, motion_id)
     lines, problems = read_ruling_lines(_read_bounded(path), path)
     default_by = _reason(ruled_by, "--by")
     index = _MemberIndex(motion)
@@ -247,7 +247,7 @@ def undo(
     Raises UnknownMotion, or InvalidInput (exit 2) when the member is not found, the reason
     is empty, or no ruling of theirs holds.
     """
-    motion = recorded_motion(store, motion_id)
+    motion = _ruled_on(store, motion_id)
     member_id = _target(motion, target)
     why = _reason(reason, "--reason")
     undone = store.undo_ruling(motion_id, member_id, Undo(why, _reason(undone_by, "--by"), now))
@@ -258,3 +258,12 @@ def undo(
     line = next((x for x in after.result.lines if x.member.id == member_id), None)
     member = line.member if line is not None else None
     return Undone(undone, member, line, after.result.casting, after)
+
+
+def _ruled_on(store: Store, motion_id: str) -> Motion:
+    """The motion to rule on; InvalidInput when it was withdrawn (no result to change)."""
+    motion = recorded_motion(store, motion_id)
+    recorded = store.recorded_motion(motion_id)
+    if recorded is not None and recorded.withdrawn is not None:
+        raise InvalidInput(f"motion {motion_id} was withdrawn: there is no count to rule on")
+    return motion
