@@ -34,7 +34,6 @@ from steervote.errors import InvalidInput
 from steervote.services.notify import Compose, NoticePlan, plan_notices
 from steervote.services.review import report
 
-
 LISTED_AT_MOST = 500  # members an announcement lists by name; a larger one gives counts only
 
 
