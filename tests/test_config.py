@@ -166,3 +166,25 @@ def test_invalid_sign_in_settings(tmp_path: Path, text: str, message: str) -> No
     with pytest.raises(ConfigInvalid) as e:
         _settings(tmp_path, text)
     assert message in str(e.value) and "steervote.toml" in str(e.value)
+
+
+def test_a_preset_keeps_its_security_on_a_port_of_no_standard_meaning(tmp_path: Path) -> None:
+    """Found by a blind tester: a Gmail preset with only a local relay's port turned into
+    STARTTLS, against the preset's implicit TLS."""
+    s = _settings(
+        tmp_path,
+        '[imap]\nprovider = "gmail"\nhost = "127.0.0.1"\nport = 1993\nusername = "u"\n'
+        'password_env = "APP_PASSWORD"\n',
+    )
+    assert s.imap is not None and (s.imap.port, s.imap.security) == (1993, "ssl")
+
+
+@pytest.mark.parametrize("printed", ["tök€n", "x" * 20_000, "two words"])
+def test_a_token_command_printing_no_token_is_one_clear_error(printed: str) -> None:
+    from steervote.adapters.oauth import CommandTokens
+    from steervote.errors import ConfigInvalid
+
+    tokens = CommandTokens(f"printf %s '{printed}'", {"PATH": "/usr/bin:/bin"})
+    with pytest.raises(ConfigInvalid) as refused:
+        tokens.access_token()
+    assert printed[:10] not in str(refused.value)  # never the token itself

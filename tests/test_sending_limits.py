@@ -177,3 +177,31 @@ def test_propose_refuses_a_send_that_would_end_after_voting_closes(
     assert run.code == 1  # one sent, then the daily limit: a later run goes on
     assert len(smtp_server.messages) == 1
     assert "daily sending limit is reached (1 messages in 24 hours" in run.err
+
+
+def test_a_run_stopped_while_it_waits_for_its_slot_leaves_that_ballot_pending(
+    isolated: Path, smtp_server: SmtpServer
+) -> None:
+    """Found by a blind tester: a ballot was marked handed over before the throttle's
+    wait, so a run stopped (Ctrl-C, a kill) while waiting lost it as 'unconfirmed'."""
+    motion = load_motion(big_motion(isolated / "big", 3), now=NOW)
+    store = Store(f"sqlite:///{isolated / 'steervote.db'}")
+    clock = [NOW]
+
+    def nap(seconds: float) -> None:
+        raise KeyboardInterrupt  # the secretary presses Ctrl-C during the wait
+
+    try:
+        the_plan = plan(motion, store, ADDRESSING, now=clock[0])
+        smtp = SmtpTransport(smtp_server.host, smtp_server.port, "none", timeout=5)
+        throttled = ThrottledTransport(
+            smtp, Limits(per_minute=1), [], now=lambda: clock[0], sleep=nap
+        )
+        with closing(throttled), pytest.raises(KeyboardInterrupt):
+            propose(the_plan, store, throttled, ADDRESSING, now=lambda: clock[0])
+        statuses = Counter(b.status for b in store.ballots("big-vote"))
+        assert statuses == {BallotStatus.SENT: 1, BallotStatus.PENDING: 2}
+        again = plan(motion, store, ADDRESSING, now=clock[0])
+        assert len(again.to_send) == 2 and not again.interrupted
+    finally:
+        store.close()

@@ -119,19 +119,28 @@ def preset_of(body: dict[str, Any], section: str, where: str) -> MailPreset | No
     return presets[name]
 
 
+_TLS_PORTS = (993, 465)  # implicit TLS (RFC 8314)
+_STARTTLS_PORTS = (143, 587)  # STARTTLS (RFC 3501, RFC 6409)
+
+
 def endpoint(
     body: dict[str, Any], section: str, where: str, preset: MailPreset | None
 ) -> tuple[str | None, Any, str]:
     """(host, port, security) as written, else from the preset, else the defaults: with no
-    port and no security, implicit TLS (RFC 8314) on 993 or 465; a port of 993 or 465
-    alone means TLS too, any other port alone STARTTLS. Explicit settings always win."""
+    port and no security, implicit TLS (RFC 8314) on 993 or 465; without a preset, a port
+    of 993 or 465 alone means TLS too, any other port alone STARTTLS; with one, its
+    security stands unless security is written. Explicit settings always win."""
     base = getattr(preset, section) if preset is not None else None
     host = body.get("host", base.host if base else None)
     port = body.get("port")
     security = body.get("security")
     if security is None:
-        if base is not None and (port is None or port == base.port):
+        if base is not None and port not in _STARTTLS_PORTS + _TLS_PORTS:
+            # The preset's security stands unless security itself is written: a port of no
+            # standard meaning given alone (a local relay of the same service) keeps it.
             security = base.security
+        elif port in _STARTTLS_PORTS:
+            security = "starttls"
         else:
             security = "ssl" if port is None or port in (993, 465) else "starttls"
     if port is None and base is not None and security == base.security:

@@ -6,6 +6,7 @@ The refresh grant (RFC 6749 §6) is authlib's. Access tokens live in memory only
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from steervote.adapters.secrets import resolve_password, run_secret_command
 from steervote.adapters.token_store import RefreshTokens
 from steervote.config_mail import OAuth2Settings
-from steervote.errors import SignInNeeded
+from steervote.errors import ConfigInvalid, SignInNeeded
 
 HTTP_TIMEOUT = 30  # seconds for one request to the provider
 LEEWAY = 60  # an access token this close to its expiry is refreshed first
@@ -38,6 +39,10 @@ class AccessTokens(Protocol):
         ...
 
 
+MAX_TOKEN = 16_384  # characters: real access tokens are a few hundred to a few thousand
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 @dataclass(frozen=True, slots=True)
 class CommandTokens:
     """Tokens printed by `oauth2_token_command` (like mbsync's PassCmd with oama or
@@ -49,9 +54,17 @@ class CommandTokens:
     remedy: str = "check what oauth2_token_command prints (run it yourself; sign in again there)"
 
     def access_token(self) -> str:
-        return run_secret_command(
+        token = run_secret_command(
             self.command, self.env, setting="oauth2_token_command", what="access token"
         )
+        # An access token is a short run of ASCII (RFC 6750 b64token): anything else (a
+        # page of output, another encoding) would hang or break a sign-in, never work.
+        if len(token) > MAX_TOKEN or not _B64TOKEN.fullmatch(token):
+            raise ConfigInvalid(
+                f"oauth2_token_command printed {len(token):,} characters that are not an "
+                f"access token (at most {MAX_TOKEN:,} ASCII letters, digits and -._~+/=)"
+            )
+        return token
 
     def __repr__(self) -> str:
         return "CommandTokens(oauth2_token_command)"

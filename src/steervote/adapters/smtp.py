@@ -217,6 +217,12 @@ class SmtpTransport:
                 "it offers (oauth2_mechanism)"
             )
         self.mechanism_used = mechanism
+        if not (user.isascii() and token.isascii()):
+            # SASL here is ASCII (smtplib encodes it so); a token is (RFC 6750 b64token).
+            raise MailServerError(
+                f"SMTP {self.host}:{self.port}: the user name and the access token must be "
+                "ASCII for an OAuth2 sign-in (check username and what gives the token)"
+            )
         if mechanism == "XOAUTH2":
             first, after_error = f"user={user}\x01auth=Bearer {token}\x01\x01", ""
         else:

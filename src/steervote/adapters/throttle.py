@@ -67,6 +67,22 @@ class ThrottledTransport:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # extensions(), host, ...
 
+    def wait_turn(self) -> None:
+        """Wait for the next slot (SendingPaused at the daily limit). Called before a
+        message is recorded as handed to the server: a run stopped while it waits leaves
+        the message pending, to go out with the re-run, never 'unconfirmed'."""
+        now = self._now()
+        resume = self._window.day_allows(now)
+        if resume > now:
+            raise SendingPaused(
+                f"the daily sending limit is reached ({self.limits.per_day} messages in 24 "
+                f"hours, {self._what}); the rest go with a re-run after "
+                f"{resume.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            )
+        slot = self._window.next_slot(now)
+        if slot > now:
+            self._sleep((slot - now).total_seconds())
+
     def send(self, msg: EmailMessage | bytes, *, sender: str, recipients: Sequence[str]) -> Any:
         """Wait for the next slot, send, and stop the run (SendingPaused) at a limit."""
         now = self._now()

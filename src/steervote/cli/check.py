@@ -45,7 +45,14 @@ def check(
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", metavar="SECONDS", help="Wait this long for a server.")
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            min=0.5,
+            max=600,
+            help="Wait this long for a server (0.5 to 600 seconds).",
+        ),
     ] = 15,
 ) -> None:
     """Check the mail set-up before anything is sent: read the config, resolve every

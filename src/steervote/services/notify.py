@@ -109,12 +109,18 @@ def send_notices(
     envelope_from = parseaddr(addressing.sender)[1]
     sent = failed = unsure = 0
     error = None
+    wait_turn: Callable[[], None] = getattr(transport, "wait_turn", None) or (lambda: None)
     with store.notice_marker(motion_id) as mark:
         for n in plan.interrupted:
             mark(n, BallotStatus.SENT, INTERRUPTED, n.sent_at)
             unsure += 1
         for n in plan.to_send:
             msg = compose(n)
+            try:
+                wait_turn()  # before `sending`: stopped while waiting, it stays pending
+            except MailServerError as e:
+                error = str(e)
+                break
             mark(n, BallotStatus.SENDING, n.detail, now())
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[n.address])

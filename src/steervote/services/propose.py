@@ -534,6 +534,7 @@ def propose(
     envelope_from = parseaddr(addressing.sender)[1]
     sent = failed = 0
     error = None
+    wait_turn: Callable[[], None] = getattr(transport, "wait_turn", None) or (lambda: None)
     with store.ballot_marker(motion.id) as mark:
         for b in the_plan.to_send:
             msg: EmailMessage | bytes
@@ -544,6 +545,13 @@ def propose(
                 msg = press.copy(observers[b.recipient], b.message_id)
             # Committed before the server can have it: a run killed from here on leaves it
             # `sending`, which the next run reports as unconfirmed instead of sending again.
+            try:
+                # A throttled run waits for its slot before the ballot counts as handed over:
+                # stopped while it waits, the ballot is still pending and goes with a re-run.
+                wait_turn()
+            except MailServerError as e:
+                error = str(e)
+                break
             mark(b.recipient, BallotStatus.SENDING, b.detail, now())
             try:
                 result = transport.send(msg, sender=envelope_from, recipients=[b.address])
