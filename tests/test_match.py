@@ -35,7 +35,8 @@ def test_token_in_plus_address_names_motion_and_member() -> None:
 def test_token_in_references_and_alias_sender() -> None:
     refs = f"<other@x> <ballot.budget.{TOKEN_A}@v.example>"
     m = match(msg(From="ann@home.example", To="votes@v.example", References=refs), DIRECTORY)
-    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN)
+    # It replies (the last References id) to Ann's ballot: a yes there is a vote.
+    assert m == Matched("budget", "ann", How.TOKEN, strength=Strength.TOKEN, replying_to="ballot")
 
 
 def test_token_is_case_insensitive() -> None:

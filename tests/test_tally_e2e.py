@@ -7,10 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from election import Election, header, make_election
-from servers import DovecotServer, SmtpServer
+from election import Election, header
 
 MEMBERS = [
     "jon.lansman@momentum.example",
@@ -22,30 +19,6 @@ MEMBERS = [
     "michael.chessum@momentum.example",
     "matt.wrack@momentum.example",
 ]
-
-
-@pytest.fixture
-def fresh_election(
-    tmp_path: Path,
-    smtp_server: SmtpServer,
-    dovecot: DovecotServer,
-    imap_user: str,
-    database_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Election:
-    """The example motion wired to the test servers, not yet proposed."""
-    return make_election(
-        tmp_path, smtp_server, dovecot, imap_user, database_url, capsys, monkeypatch
-    )
-
-
-@pytest.fixture
-def election(fresh_election: Election) -> Election:
-    """The example motion, proposed: every member's ballot is in `ballots`."""
-    fresh_election.propose()
-    assert len(fresh_election.ballots) == 12
-    return fresh_election
 
 
 def member(result: dict[str, Any], email: str) -> dict[str, Any]:
