@@ -33,9 +33,7 @@ from test_match_authority import (
     tokenless,
     with_headers,
 )
-from test_tally_e2e import MEMBERS, election, fresh_election, member
-
-__all__ = ["election", "fresh_election"]
+from test_tally_e2e import MEMBERS, member
 
 CAROL = MEMBERS[2]
 MX = "mx.steering-group.example.org"

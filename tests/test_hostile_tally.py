@@ -15,9 +15,7 @@ import pytest
 
 from election import Election, header, reply_to
 from hostile import BOMBS
-from test_tally_e2e import MEMBERS, election, fresh_election, member
-
-__all__ = ["election", "fresh_election"]
+from test_tally_e2e import MEMBERS, member
 
 SOURCES = ["imap", "maildir", "mbox"]
 

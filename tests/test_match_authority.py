@@ -20,9 +20,7 @@ from typing import Any
 import pytest
 
 from election import Election, header, reply_to
-from test_tally_e2e import MEMBERS, election, fresh_election, member
-
-__all__ = ["election", "fresh_election"]
+from test_tally_e2e import MEMBERS, member
 
 SOURCES = ["imap", "maildir", "mbox"]
 ANN, BOB = MEMBERS[0], MEMBERS[1]  # jon-lansman, marsha-jane-thompson
