@@ -26,7 +26,9 @@ from steervote.core.ballot import rule_in_words
 from steervote.core.deadline import timezone_named
 from steervote.core.motion import Member, Motion
 from steervote.core.records import Ruling
+from steervote.core.result_line import local_time as line_time
 from steervote.core.result_line import result_line
+from steervote.core.result_line import time_left as time_left
 from steervote.core.storable import valid_unicode
 from steervote.core.tally import MemberLine, Status, TallyResult
 from steervote.core.vote import Vote
@@ -90,41 +92,14 @@ def _sentence(text: str) -> str:
 
 # --- Times -----------------------------------------------------------------------------
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 def local_time(when: datetime, timezone: str) -> str:
-    """An aware time in an IANA timezone: 'Tue 12 Jan 2027 18:00 GMT'. English names,
-    whatever the locale; a zone with no abbreviation shows its offset ('UTC+05:30').
-    ValueError for a naive time or an unknown timezone."""
+    """An aware time in an IANA timezone: 'Tue 12 Jan 2027 18:00 GMT' (core.result_line's
+    wording). ValueError for a naive time or an unknown timezone: a notice never guesses."""
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError("a notice's times must be timezone-aware")
-    local = when.astimezone(timezone_named(timezone))
-    zone = local.tzname() or ""
-    if not zone or zone[0] in "+-":
-        offset = local.utcoffset()
-        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-        sign = "-" if minutes < 0 else "+"
-        hours, mins = divmod(abs(minutes), 60)
-        zone = f"UTC{sign}{hours:02d}:{mins:02d}"
-    day = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
-    return f"{day} {local:%H:%M} {zone}"
-
-
-def time_left(closes: datetime, now: datetime, *, units: int = 2) -> str:
-    """The time from `now` to `closes` in words, rounded down, in at most `units` units:
-    '2 days 4 hours', '3 hours 5 minutes', '45 minutes', 'less than a minute'."""
-    minutes = int((closes - now).total_seconds() // 60)
-    if minutes < 1:
-        return "less than a minute"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
-    while parts[0][0] == 0:
-        parts.pop(0)
-    shown = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts[:units] if n]
-    return " ".join(shown)
+    timezone_named(timezone)  # ValueError for a zone that is not one
+    return line_time(when, timezone)
 
 
 def _deadline(motion: Motion) -> str:

@@ -94,8 +94,8 @@ def local_time(when: datetime, timezone: str) -> str:
     return f"{day} {local:%H:%M} {zone}"
 
 
-def time_left(closes: datetime, now: datetime) -> str:
-    """The time from `now` to `closes` in words, rounded down, in at most two units:
+def time_left(closes: datetime, now: datetime, *, units: int = 2) -> str:
+    """The time from `now` to `closes` in words, rounded down, in at most `units` units:
     '2 days 4 hours', '3 hours 5 minutes', '45 minutes', 'less than a minute'."""
     minutes = int((closes - now).total_seconds() // 60)
     if minutes < 1:
@@ -105,7 +105,7 @@ def time_left(closes: datetime, now: datetime) -> str:
     parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
     while parts[0][0] == 0:
         parts.pop(0)
-    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts[:2] if n)
+    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts[:units] if n)
 
 
 def _head(r: TallyResult) -> str:
