@@ -253,7 +253,7 @@ def test_verify_of_something_else(cli: Any, isolated: Path) -> None:
     assert cli("verify", "file").code == 2
     (isolated / "empty").mkdir()
     run = cli("verify", "empty")
-    assert run.code == 1 and "not verified" in run.out
+    assert run.code == 2 and "not an audit folder" in run.err
 
 
 def test_a_2000_member_ballot_audits_and_verifies(

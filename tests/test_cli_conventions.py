@@ -149,7 +149,7 @@ def test_plurals_are_written_out(cli: Any, isolated: Path) -> None:
     )
     run = cli("tally", "new-constitution")
     assert run.code == 0, run.err
-    assert "Read 2 new messages from" in run.err and "1 vote," in run.err
+    assert "Read 2 new messages from" in run.err and "1 read as a vote," in run.err
     assert "1 message ignored" in run.out
     for output in (run.out, run.err):
         assert "(s)" not in output

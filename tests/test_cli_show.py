@@ -65,7 +65,7 @@ def test_near_miss_unknown_and_observer_exit_2(election: Election) -> None:
     run = election.cli("show", "no-such-motion", "sam-tarry")
     assert run.code == 2
     assert run.err.strip() == (
-        "error: no motion 'no-such-motion' in the store (recorded: new-constitution)"
+        "error: no motion 'no-such-motion' in the store; recorded: new-constitution"
     )
 
 

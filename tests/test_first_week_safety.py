@@ -18,7 +18,7 @@ import pytest
 from propose_kit import MOTION_ID, copy_example, toml_config
 from servers import PostgresServer
 from steervote.adapters.store import Store, store_exists
-from steervote.cli.demo import steervote_command
+from steervote.terminal import steervote_command
 
 NO_STORE_HERE = "no store here (looked for ./steervote.db; use --config or cd to the workspace)"
 

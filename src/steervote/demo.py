@@ -78,7 +78,9 @@ def run_demo(
     each run as `command` (how to run this steervote from any folder).
 
     `directory` must be missing or empty (InvalidInput otherwise, with nothing written);
-    None: a new temporary folder.
+    None: a new temporary folder. The simulated story ends at `now`: the ballots went out
+    an hour and ten minutes before, so nothing the commands printed next show is in the
+    future.
     """
     from steervote.adapters.local import MaildirOutbox, MaildirSource
     from steervote.adapters.store import Store
@@ -91,6 +93,7 @@ def run_demo(
     from steervote.services.notify import send_notices
     from steervote.services.review import report
 
+    start = now - timedelta(hours=1, minutes=10)  # the ballots go out; the story ends at now
     if directory is not None:
         check_folder(directory)
     where = Path(tempfile.mkdtemp(prefix="steervote-demo-")) if directory is None else directory
@@ -101,20 +104,23 @@ def run_demo(
     console.rule("1. propose")
     console.print(f"Working in {where} (SQLite store, local Maildir outbox; no mail server).")
     path = where / "motions" / "new-constitution.yaml"
-    motion = load_motion(path, now=now)
+    motion = load_motion(path, now=start)
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     store = Store(settings.database_url)
-    plan = proposing.plan(motion, store, addressing, now=now)
+    plan = proposing.plan(motion, store, addressing, now=start)
     with MaildirOutbox(settings.outbox) as outbox:
-        result = proposing.propose(plan, store, outbox, addressing, now=lambda: now)
+        result = proposing.propose(plan, store, outbox, addressing, now=lambda: start)
     render.ballots(console, result.ballots)
 
     console.rule("2. members reply (SIMULATED)")
-    inbox = mailbox.Maildir(settings.inbox, create=True)
-    simulated = _simulated_replies(settings.outbox, result.plan.motion.committee.members, now)
-    for reply in simulated:
-        inbox.add(reply)
+    mailbox.Maildir(settings.inbox, create=True)
+    simulated = _simulated_replies(settings.outbox, result.plan.motion.committee.members, start)
+    for i, reply in enumerate(simulated):
+        # Delivered in the story's time: the Maildir name carries it, as a server's would.
+        delivered = start + timedelta(minutes=5 + i)
+        name = f"{int(delivered.timestamp())}.M{i}P0Q0.demo-reply"
+        (settings.inbox / "new" / name).write_bytes(reply.as_bytes())
     console.print(
         f"Wrote {len(simulated)} simulated replies to {settings.inbox}: votes in several styles, "
         "one conditional yes, an out-of-office notice and a message from a non-member."
@@ -124,14 +130,14 @@ def run_demo(
     read = collect(
         MaildirSource(settings.inbox),
         store,
-        now=lambda: now + timedelta(hours=1),
+        now=lambda: start + timedelta(hours=1),
         max_size=settings.max_message_bytes,
     )
     console.print(
-        f"Read {read.read} messages: {read.votes} votes, {read.needs_review} for "
+        f"Read {read.read} messages: {read.votes} read as votes, {read.needs_review} for "
         f"review, {read.ignored} ignored."
     )
-    later = now + timedelta(hours=1)
+    later = start + timedelta(hours=1)
     r = report(store, motion.id, now=later)
     render.tally(console, r.result, r.ignored)
 

@@ -40,6 +40,20 @@ class MotionChanged(InvalidInput):
 class UnknownMotion(InvalidInput):
     """No motion with this id is recorded in the store."""
 
+    @classmethod
+    def among(cls, motion_id: str, known: list[str]) -> UnknownMotion:
+        """The error for `motion_id`, with "did you mean" for a near miss and the recorded
+        ids (the first 20 of `known`) named."""
+        from steervote.core.fields import did_you_mean
+        from steervote.terminal import untrusted
+
+        shown = ", ".join(untrusted(k) for k in known[:20])
+        more = f" and {len(known) - 20} more" if len(known) > 20 else ""
+        return cls(
+            f"no motion {untrusted(motion_id)!r} in the store"
+            f"{did_you_mean(motion_id, known)}; recorded: {shown + more or 'none yet'}"
+        )
+
 
 class MailServerError(SteervoteError):
     """The mail server could not be reached or refused us."""

@@ -31,6 +31,7 @@ from steervote.core.tally import MemberLine, Status, TallyResult
 
 # The one escaping rule for text shown in a terminal, kept where JSON output (no rich) can
 # use it too; `render.untrusted` is the same function.
+from steervote.terminal import this_program
 from steervote.terminal import untrusted as untrusted
 
 FULL_TABLE_LIMIT = 100  # larger electorates: only the rows that need attention
@@ -249,7 +250,8 @@ def tally(
     said = [_said(x) for x in lines]
     space = max(12, width - name_width - sum(fixed.values()) - gaps)
     said_width = min(space, _widest("evidence", said))
-    t = _report_table(f"{r.motion.id}: {r.motion.title}")
+    _heading(console, r.motion)
+    t = _report_table()
     t.add_column("member", width=name_width, no_wrap=True, overflow="ellipsis")
     for name, w in fixed.items():
         t.add_column(
@@ -279,7 +281,10 @@ def tally(
             "Every member: --json or --csv FILE."
         )
     if r.needs_review:
-        console.print(Text(f"Their words in full: steervote review {untrusted(r.motion.id)}"))
+        motion_id = untrusted(r.motion.id)
+        console.print(
+            Text(f"Their words in full: {this_program()} review {motion_id}"), soft_wrap=True
+        )
     if ignored:
         console.print(f"{plural(len(ignored), 'message')} ignored (see --json for all):")
         for m in ignored[:10]:
@@ -288,6 +293,18 @@ def tally(
     at = now if now is not None else datetime.now(UTC)
     # One line when piped (a script greps it whole); wrapped between words on a terminal.
     console.print(Text(result_line(r, now=at), style="bold"), soft_wrap=not console.is_terminal)
+
+
+def _heading(console: Console, motion: Motion) -> None:
+    """'new-constitution: Adopt the new constitution' on one line when it fits; else the
+    id on a line of its own, whole (an id is never broken: it is typed back), and the
+    title, wrapped between words, below it."""
+    motion_id, title = untrusted(motion.id), untrusted(motion.title, 300)
+    if cell_len(motion_id) + 2 + cell_len(title) <= console.width:
+        console.print(Text(f"{motion_id}: {title}", style="bold"), soft_wrap=True)
+        return
+    console.print(Text(f"{motion_id}:", style="bold"), soft_wrap=True)
+    console.print(Text(title, style="bold"))
 
 
 def _status_word(line: MemberLine) -> str:
@@ -322,8 +339,9 @@ def review(console: Console, r: TallyResult, replies: Sequence[Received]) -> Non
             console.print(Text("their words:"))
             console.print(safe(reply.own_text or "(no text of their own)", 2000, oneline=False))
     console.print(
-        f"\n{len(waiting)} awaiting review. Record a ruling with: steervote rule "
-        f"{r.motion.id} MEMBER for|against|abstain|none --reason TEXT"
+        f"\n{len(waiting)} awaiting review. Record a ruling with: {this_program()} rule "
+        f"{r.motion.id} MEMBER for|against|abstain|none --reason TEXT",
+        soft_wrap=True,
     )
 
 
@@ -347,14 +365,14 @@ def sent_line(motion_id: str, sent: dict[str, int]) -> str:
     line = f"{motion_id}: sent " + (", ".join(parts) if parts else "nothing yet")
     unsure = sent.get("ballot:unconfirmed", 0)
     if unsure:
-        line += f" ({unsure} of the ballots unconfirmed: see `steervote propose` for them)"
+        line += f" ({unsure} of the ballots unconfirmed: see `{this_program()} propose` for them)"
     missing = {k: sent.get(f"ballot:{k}", 0) for k in ("failed", "pending")}
     if any(missing.values()):
         n = sum(missing.values())
         how = " and ".join(f"{v} {k}" for k, v in missing.items() if v)
         line += (
             f". {n} {'member has' if n == 1 else 'members have'} no ballot ({how}): "
-            "re-run `steervote propose` to send them"
+            f"re-run `{this_program()} propose` to send them"
         )
     return line
 
@@ -366,7 +384,8 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
     column, the deadline goes first, then the counts least needed to read the result.
     """
     if not results:
-        console.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+        start = f"{this_program()} propose MOTION.yaml"
+        console.print(f"No motions recorded yet. Start with: {start}", soft_wrap=True)
         return
     cells: dict[str, list[str]] = {
         "motion": [untrusted(r.motion.id) for r in results],
@@ -379,10 +398,13 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
         "result": [_status_result(r) for r in results],
     }
     widths = {name: _widest(name, column) for name, column in cells.items()}
-    for dropped in ("closes", "not voted", "abstain", "review", "against", "for"):
-        if sum(widths.values()) + _GAP * (len(widths) - 1) <= console.width:
+    for dropped in ("closes", "not voted", "abstain", "review"):
+        if _table_width(widths) <= console.width:
             break
         del widths[dropped]
+    if _table_width(widths) > console.width:  # a long id: each motion in two lines
+        _status_stacked(console, cells)
+        return
     t = _report_table("Motions")
     numbers = {"for", "against", "abstain", "review", "not voted"}
     for name, w in widths.items():
@@ -392,6 +414,25 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
     for i in range(len(results)):
         t.add_row(*(Text(cells[name][i]) for name in widths))
     console.print(t)
+
+
+def _table_width(widths: dict[str, int]) -> int:
+    return sum(widths.values()) + _GAP * (len(widths) - 1)
+
+
+def _status_stacked(console: Console, cells: dict[str, list[str]]) -> None:
+    """The status of motions whose ids leave no room for the counts: the id whole on a
+    line of its own (never cut or broken), then its result and deadline, then its counts."""
+    console.print(Text("Motions", style="bold"))
+    for i, motion_id in enumerate(cells["motion"]):
+        console.print(Text(motion_id), soft_wrap=True)
+        counts = ", ".join(
+            f"{cells[name][i]} {name}"
+            for name in ("for", "against", "abstain", "review", "not voted")
+        )
+        closes = f" (closes {cells['closes'][i]})" if cells["closes"][i] else ""
+        console.print(Text(f"  {cells['result'][i]}{closes}"))
+        console.print(Text(f"  {counts}"))
 
 
 def _status_result(r: TallyResult) -> str:
@@ -449,7 +490,8 @@ def show(console: Console, h: History) -> None:
         _event(console, e, h, tz)
     if h.messages:
         console.print()
-        _say(console, Text(f"Each message as received: steervote show {m.id} {member.id} --raw N"))
+        raw = f"{this_program()} show {m.id} {member.id} --raw N"
+        _say(console, Text(f"Each message as received: {raw}"))
 
 
 def _standing(h: History) -> Text:
@@ -512,7 +554,7 @@ def _event(console: Console, e: Event, h: History, tz: str) -> None:
                 console,
                 Text(
                     f"      … (their words are cut here; the whole message: "
-                    f"steervote show {h.motion.id} {h.member.id} --raw {e.number})",
+                    f"{this_program()} show {h.motion.id} {h.member.id} --raw {e.number})",
                     style="magenta",
                 ),
             )
@@ -755,12 +797,8 @@ def awaiting(console: Console, a: Awaiting, motion: Motion) -> None:
     _plain(console, Text("their words:"))
     console.print(safe(words or "(no text of their own)", 4000, oneline=False), soft_wrap=True)
     if a.number is not None:
-        _plain(
-            console,
-            Text(
-                untrusted(f"as received: steervote show {motion.id} {member.id} --raw {a.number}")
-            ),
-        )
+        raw = f"{this_program()} show {motion.id} {member.id} --raw {a.number}"
+        _say(console, Text(untrusted(f"as received: {raw}")))
 
 
 def review_list(console: Console, r: Report, waiting: Sequence[Awaiting]) -> None:
@@ -771,16 +809,15 @@ def review_list(console: Console, r: Report, waiting: Sequence[Awaiting]) -> Non
         return
     for a in waiting:
         awaiting(console, a, m)
-    motion_id = untrusted(m.id)
-    _plain(
-        console,
-        Text(
-            f"\n{_how_many(len(waiting), 'member')} awaiting review. Record a ruling: steervote "
-            f"rule {motion_id} MEMBER for|against|abstain|none --reason TEXT; one by one: "
-            f"steervote review {motion_id} --interactive; many at once: steervote rule "
-            f"{motion_id} --from-csv FILE"
-        ),
-    )
+    motion_id, program = untrusted(m.id), this_program()
+    _plain(console, Text(f"\n{_how_many(len(waiting), 'member')} awaiting review."))
+    # Each command on a line of its own, never wrapped: pasted, it runs as printed.
+    for what, command in (
+        ("Record a ruling", f"rule {motion_id} MEMBER for|against|abstain|none --reason TEXT"),
+        ("One by one", f"review {motion_id} --interactive"),
+        ("Many at once", f"rule {motion_id} --from-csv FILE"),
+    ):
+        _say(console, Text(f"{what}: {program} {command}"))
 
 
 def members(console: Console, r: TallyResult) -> None:

@@ -8,7 +8,13 @@ replaces them for text shown as text; `json_for_terminal` escapes them in JSON.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
 
 # C0 and C1 controls (tab and newline are whitespace: untrusted() keeps them unless the text
 # must be one line), DEL, and every Unicode Bidi_Control character: ARABIC LETTER MARK
@@ -41,3 +47,24 @@ def json_for_terminal(text: str) -> str:
     json.dumps already escapes C0 controls; these characters can only be inside strings.
     """
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def steervote_command(argv0: str, executable: str) -> str:
+    """How to run this steervote again from any folder, quoted for a shell: `steervote`
+    when that name on PATH is this program (a pipx install, an activated venv), else
+    the program's full path (`.venv/bin/steervote`), else `PYTHON -m steervote`."""
+    if Path(argv0).stem == "steervote":
+        found = shutil.which(argv0) if os.sep not in argv0 else argv0
+        if found is not None and Path(found).is_file():
+            on_path = shutil.which("steervote")
+            if on_path is not None and Path(on_path).resolve() == Path(found).resolve():
+                return "steervote"
+            return shlex.quote(str(Path(found).absolute()))
+    return f"{shlex.quote(executable)} -m steervote"
+
+
+@functools.cache
+def this_program() -> str:
+    """`steervote_command` for the running program: what hints print, so that a command
+    they suggest works when pasted, however steervote was started."""
+    return steervote_command(sys.argv[0], sys.executable)

@@ -1240,6 +1240,11 @@ class Store:
             withdrawn=withdrawn,
         )
 
+    def mailboxes(self) -> list[str]:
+        """The keys of every mailbox read so far ("imap:…", "maildir:PATH"), sorted."""
+        with self._session() as s:
+            return sorted(s.exec(select(MailboxRow.key)).all())
+
     def mailbox_state(self, key: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID seen) for a mailbox, or None if never read."""
         with self._session() as s:

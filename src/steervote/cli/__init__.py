@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from steervote import __version__
 from steervote.errors import InvalidInput, SteervoteError
@@ -50,6 +50,27 @@ def _config_after(ctx: typer.Context, param: Any, value: Path | None) -> Path | 
     return value
 
 
+class _PlainArgument(TyperArgument):
+    """An argument shown the POSIX way: `MOTION` when required, `[MEMBER]` when not, and
+    in the Arguments list with its type only when that type is a choice
+    (`VOTE <for|against|abstain|none>`): Typer's own `{MOTION}` and `<str>` read as syntax
+    a user must type."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return super().display_type_rich(ctx) if self.type_descriptor.is_choice else None
+
+    def process_value(self, ctx: Any, value: Any) -> Any:
+        """An argument given as '' or spaces is refused, never taken as left out: `tally ''`
+        must not read the mailbox for every motion, nor `rule M ''` find a member."""
+        if isinstance(value, str) and not value.strip():
+            raise typer.BadParameter("is empty", ctx, self)
+        return super().process_value(ctx, value)
+
+
 class _Commands(TyperGroup):
     """The app's commands, each also taking the global --config after its name
     (`steervote tally --config x.toml`), as git and pip take their global options.
@@ -67,6 +88,9 @@ class _Commands(TyperGroup):
             option.callback = _config_after
             option.help = CONFIG_HELP
             command.params.append(option)
+            for param in command.params:
+                if type(param) is TyperArgument:
+                    param.__class__ = _PlainArgument
 
 
 app = typer.Typer(
@@ -226,17 +250,11 @@ def _no_store(settings: Settings) -> str:
 def check_recorded(store: Store, motion_id: str) -> None:
     """UnknownMotion, with "did you mean" and the recorded motions, unless `motion_id` is
     recorded. Asked before any mail is read: a mistyped id must record nothing."""
-    from steervote.core.fields import did_you_mean
     from steervote.errors import UnknownMotion
 
     known = store.motion_ids()
-    if motion_id in known:
-        return
-    shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
-    raise UnknownMotion(
-        f"no motion {motion_id!r} in the store{did_you_mean(motion_id, known)}; "
-        f"recorded: {shown or 'none yet'}"
-    )
+    if motion_id not in known:
+        raise UnknownMotion.among(motion_id, known)
 
 
 def password(server: ServerSettings) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from steervote.cli import app, consoles, now, open_store, settings_of
+from steervote.cli import app, check_recorded, consoles, now, open_store, settings_of
 from steervote.errors import ExitCode, InvalidInput
+from steervote.terminal import this_program
 
 if TYPE_CHECKING:
     from steervote.adapters.store import Store
@@ -67,6 +69,7 @@ def audit(
 
     settings = settings_of(ctx)
     store = open_store(settings, create=False)
+    check_recorded(store, motion_id)
     at = now()
     r = report(store, motion_id, now=at)
     written = write_audit(
@@ -87,7 +90,7 @@ def audit(
         f"{plural(written.others, 'other message')} as hashes.\n"
         f"{written.result_text}\n"
         f"Keep this line where it cannot be changed: {manifest_line}\n"
-        f"Check the folder with: steervote verify {out}"
+        f"Check the folder with: {this_program()} verify {shlex.quote(str(out))}"
     )
 
 
@@ -102,19 +105,28 @@ def verify(
     Checks the MANIFEST (no file changed, missing or added), re-reads every message with
     this steervote (matching it to its ballot, reading the vote), applies the rulings and
     the motion's rule, and compares each message, each member and the result. Needs no
-    database and no mail server. Exit 0: verified; 1: differences (each printed).
+    database and no mail server. Exit 0: verified; 1: differences (each printed); 2: not
+    an audit folder.
 
     Examples:
 
     \b
       steervote verify audit-new-constitution
     """
+    from steervote.evidence import folder as audit_folder
     from steervote.evidence.folder import FolderUnreadable
     from steervote.evidence.verify import verify_folder
     from steervote.terminal import untrusted
 
     if not folder.is_dir():
-        raise InvalidInput(f"{folder}: not a folder")
+        raise InvalidInput(f"{untrusted(str(folder))}: not a folder")
+    names = (audit_folder.MANIFEST, audit_folder.AUDIT, audit_folder.MOTION, audit_folder.RESULT)
+    if not any((folder / name).exists() for name in names):
+        # Not a damaged audit folder (that is "not verified", exit 1) but the wrong one.
+        raise InvalidInput(
+            f"{untrusted(str(folder))}: not an audit folder (it has none of "
+            f"{', '.join(names)}): give the folder `steervote audit --out` wrote"
+        )
     try:
         found = verify_folder(folder, result_json=_result_json, result_text=_result_text)
     except FolderUnreadable as e:

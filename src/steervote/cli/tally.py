@@ -19,6 +19,7 @@ from steervote.cli import (
     settings_of,
 )
 from steervote.errors import InvalidInput
+from steervote.terminal import this_program, untrusted
 
 if TYPE_CHECKING:
     from steervote.adapters.source import MailSource
@@ -116,6 +117,17 @@ def tally(
     from steervote import export
 
     if forget_source is not None:
+        given = {
+            "MOTION": motion_id is not None,
+            "--source": source is not None,
+            "--offline": offline,
+            "--json": as_json,
+            "--csv": csv_file is not None,
+            "--rescan": rescan,
+        }
+        if any(given.values()):
+            also = ", ".join(name for name, on in given.items() if on)
+            raise InvalidInput(f"--forget-source is a job of its own: run it without {also}")
         _forget(ctx, forget_source)
         return
     csv_out = export.CsvOutput(csv_file) if csv_file is not None else None
@@ -147,7 +159,8 @@ def tally(
     from steervote import render
 
     if not reports:
-        consoles.out.print("No motions recorded yet. Start with: steervote propose MOTION.yaml")
+        start = f"{this_program()} propose MOTION.yaml"
+        consoles.out.print(f"No motions recorded yet. Start with: {start}")
     for r in reports:
         render.tally(consoles.out, r.result, r.ignored)
         if r.sent is not None:
@@ -179,8 +192,16 @@ def _forget(ctx: typer.Context, spec: str) -> None:
         key = _source(settings, spec).key
     else:
         raise InvalidInput(f"--forget-source {spec!r}: expected imap, maildir:PATH or mbox:PATH")
+    store = open_store(settings, create=False)
+    read = store.mailboxes()
+    if key not in read:
+        shown = "; ".join(untrusted(k) for k in read) or "none yet"
+        raise InvalidInput(
+            f"--forget-source: {untrusted(key)} was never read, so there is nothing to "
+            f"forget. Sources read: {shown}"
+        )
     try:
-        n = open_store(settings, create=False).forget_mailbox(key)
+        n = store.forget_mailbox(key)
     except StoreError as e:
         raise InvalidInput(f"--forget-source: {e}") from None
     noun = "message" if n == 1 else "messages"
@@ -227,8 +248,9 @@ def _collect(
             rescan_note = " (--rescan: read from the start)" if rescan else ""
         consoles.err.print(
             f"Read {plural(result.read, 'new message')} from {result.mailbox}{rescan_note}: "
-            f"{plural(result.votes, 'vote')}, {result.needs_review} for review, "
-            f"{result.ignored} ignored"
+            f"{result.votes:,} read as {'a vote' if result.votes == 1 else 'votes'}, "
+            f"{result.needs_review:,} for review, "
+            f"{result.ignored:,} ignored"
             + (f", {result.already_recorded} already recorded" if result.already_recorded else "")
             + _not_read(result.not_read),
             markup=False,

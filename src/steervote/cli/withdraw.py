@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from steervote.cli import app, consoles, login, now, open_store, settings_of
+from steervote.cli import app, check_recorded, consoles, login, now, open_store, settings_of
 from steervote.errors import InvalidInput
 
 
@@ -36,9 +36,7 @@ def withdraw(
     if not reason.strip():
         raise InvalidInput("--reason: say why the motion is withdrawn")
     store = open_store(settings_of(ctx), create=False)
-    if store.recorded_motion(motion_id) is None:
-        known = ", ".join(store.motion_ids()) or "none yet"
-        raise InvalidInput(f"no motion {motion_id!r} in the store (recorded: {known})")
+    check_recorded(store, motion_id)
     try:
         store.withdraw(motion_id, Withdrawal(by or login(), reason.strip(), now()))
     except StoreError as e:

@@ -112,8 +112,7 @@ def member_history(store: Store, motion_id: str, who: str, *, now: datetime) -> 
     """
     recorded = store.recorded_motion(motion_id)
     if recorded is None:
-        known = ", ".join(store.motion_ids()) or "none yet"
-        raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
+        raise UnknownMotion.among(motion_id, store.motion_ids())
     motion = recorded.motion
     member = find_member(motion, who)
     line = next(x for x in report(store, motion_id, now=now).result.lines if x.member == member)
