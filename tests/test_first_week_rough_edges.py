@@ -210,25 +210,60 @@ def test_hints_name_steervote_as_it_was_run(isolated: Path) -> None:
     command says `python -m steervote …`: pasted, it works."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEERVOTE_")}
     env["PATH"] = "/usr/bin:/bin"
-    program = [sys.executable, "-m", "steervote"]
-    demo = subprocess.run(
-        [*program, "demo", "--dir", "demo"],
-        cwd=isolated,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert demo.returncode == 0, demo.stderr
-    shown = subprocess.run(
-        [*program, "show", MOTION_ID, "michael-chessum"],
-        cwd=isolated / "demo",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert shown.returncode == 0, shown.stderr
-    assert f"Each message as received: {sys.executable} -m steervote show " in shown.stdout
+
+    def steervote(*args: str, cwd: Path) -> str:
+        ran = subprocess.run(
+            [sys.executable, "-m", "steervote", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout
+
+    steervote("demo", "--dir", "demo", cwd=isolated)
+    shown = steervote("show", MOTION_ID, "michael-chessum", cwd=isolated / "demo")
+    assert f"Each message as received: {sys.executable} -m steervote show " in shown
+
+
+# --- a relative deadline no ballot has started ------------------------------------------
+
+
+def test_a_deadline_no_ballot_started_is_shown_as_not_started(
+    cli: Any, isolated: Path, database_url: str, smtp_server: Any
+) -> None:
+    """Every ballot refused: `closes: 7d` has not started (a re-run counts from its own
+    time), so status, the sentence and the JSON say so instead of a running clock."""
+    from propose_kit import MEMBERS, OBSERVERS, smtp_lines
+
+    for address in (*MEMBERS, *OBSERVERS):
+        smtp_server.refuse[address] = "550 5.1.1 no such user"
+    motion = copy_example(isolated)
+    toml_config(isolated, smtp=smtp_lines(smtp_server), database_url=database_url)
+    assert cli("propose", str(motion), "--yes", "--no-check").code == 1
+
+    status = cli("status")
+    assert status.code == 0, status.err
+    [row] = [x for x in status.out.splitlines() if x.startswith(MOTION_ID + " ")]
+    assert "not started" in row and "left" not in status.out
+    sentence = cli("tally", MOTION_ID, "--offline").out
+    assert "voting closes 7 days after the first ballot goes out, and none has yet" in sentence
+    assert "left)" not in sentence
+    result = json.loads(cli("tally", MOTION_ID, "--offline", "--json").out)
+    assert result["motion"]["status"] == "not started" and result["motion"]["closes"] is None
+
+
+def test_a_deadline_not_started_never_closes_the_vote() -> None:
+    from steervote.core.motion_file import load_motion
+    from steervote.core.rules import Result
+    from steervote.core.tally import tally
+
+    root = Path(__file__).parent.parent / "motions" / "new-constitution.yaml"
+    motion = load_motion(root, now=datetime(2026, 1, 1, tzinfo=UTC))
+    weeks_later = motion.closes + timedelta(weeks=3)
+    waiting = tally(motion, [], [], now=weeks_later, clock_started=False)
+    assert not waiting.closed and waiting.outcome.result is Result.PENDING
+    assert tally(motion, [], [], now=weeks_later).closed  # a started clock closes

@@ -698,17 +698,7 @@ class Store:
             added = set(amendment.added)
             for i, member in enumerate(motion.committee.members):
                 if member.id in added:
-                    s.execute(
-                        m.insert().values(
-                            motion_id=motion.id,
-                            member_id=member.id,
-                            position=i,
-                            name=member.name,
-                            email=member.email,
-                            aliases=json.dumps(list(member.aliases)),
-                            role=member.role,
-                        )
-                    )
+                    s.add(_member_row(motion.id, i, member))
                 else:
                     s.execute(
                         m.update()
@@ -719,21 +709,9 @@ class Store:
             last = s.execute(
                 sa_select(func.max(b.c.position)).where(b.c.motion_id == motion.id)
             ).scalar()
-            for k, ballot in enumerate(ballots, start=(last or 0) + 1):
-                s.execute(
-                    b.insert().values(
-                        motion_id=ballot.motion_id,
-                        recipient=ballot.recipient,
-                        position=k,
-                        name=ballot.name,
-                        address=ballot.address,
-                        voting=ballot.voting,
-                        token=ballot.token,
-                        message_id=ballot.message_id,
-                        status=ballot.status.value,
-                        detail=ballot.detail,
-                    )
-                )
+            s.add_all(
+                _ballot_row(k, ballot) for k, ballot in enumerate(ballots, start=(last or 0) + 1)
+            )
             s.add(
                 AmendmentRow(
                     motion_id=motion.id,
@@ -855,33 +833,8 @@ class Store:
                 )
             )
             s.flush()
-            s.add_all(
-                MemberRow(
-                    motion_id=motion.id,
-                    member_id=m.id,
-                    position=i,
-                    name=m.name,
-                    email=m.email,
-                    aliases=json.dumps(list(m.aliases)),
-                    role=m.role,
-                )
-                for i, m in enumerate(motion.committee.members)
-            )
-            s.add_all(
-                BallotRow(
-                    motion_id=b.motion_id,
-                    recipient=b.recipient,
-                    position=i,
-                    name=b.name,
-                    address=b.address,
-                    voting=b.voting,
-                    token=b.token,
-                    message_id=b.message_id,
-                    status=b.status.value,
-                    detail=b.detail,
-                )
-                for i, b in enumerate(ballots)
-            )
+            s.add_all(_member_row(motion.id, i, m) for i, m in enumerate(motion.committee.members))
+            s.add_all(_ballot_row(i, b) for i, b in enumerate(ballots))
             s.commit()
 
     def ballots(self, motion_id: str) -> list[BallotRecord]:
@@ -1882,6 +1835,33 @@ def _text(value: str) -> str:
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _member_row(motion_id: str, position: int, m: Member) -> MemberRow:
+    return MemberRow(
+        motion_id=motion_id,
+        member_id=m.id,
+        position=position,
+        name=m.name,
+        email=m.email,
+        aliases=json.dumps(list(m.aliases)),
+        role=m.role,
+    )
+
+
+def _ballot_row(position: int, b: BallotRecord) -> BallotRow:
+    return BallotRow(
+        motion_id=b.motion_id,
+        recipient=b.recipient,
+        position=position,
+        name=b.name,
+        address=b.address,
+        voting=b.voting,
+        token=b.token,
+        message_id=b.message_id,
+        status=b.status.value,
+        detail=b.detail,
+    )
 
 
 def _ballot(r: BallotRow) -> BallotRecord:
