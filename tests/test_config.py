@@ -137,22 +137,31 @@ def test_oauth2_token_command_needs_no_oauth2_section(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[imap]\nhost = "h"\nprovider = "aol"\n', "provider: 'aol' is not one steervote knows"),
+        ('[imap]\nhost = "h"\nprovider = "aol"\n', 'provider: "aol" is not one steervote knows'),
         ('[imap]\nhost = "h"\nauth = "oauth2"\nusername = "u"\n', "needs oauth2_token_command"),
         ('[imap]\nhost = "h"\nauth = "oauth2"\n', "username: required"),
         (
             '[imap]\nhost = "h"\nauth = "oauth2"\nusername = "u"\npassword_env = "P"\n',
             "signs in with a token, not a password",
         ),
-        ('[imap]\nhost = "h"\nauth = "token"\n', 'auth: must be "password" or "oauth2"'),
+        (
+            '[imap]\nhost = "h"\nauth = "token"\n',
+            'auth: expected "password" or "oauth2", got "token"',
+        ),
         ('[imap]\nhost = "h"\noauth2_mechanism = "plain"\n', "oauth2_mechanism"),
-        ('[smtp]\nhost = "h"\nmax_per_day = 0\n', "max_per_day: must be a whole number"),
+        (
+            '[smtp]\nhost = "h"\nmax_per_day = 0\n',
+            "max_per_day: expected a whole number of messages (1 or more), got 0",
+        ),
         ('[imap]\nhost = "h"\nmax_per_day = 10\n', "[imap] max_per_day: unknown setting"),
         ('[oauth2]\nprovider = "google"\n', "client_id: required"),
-        ('[oauth2]\nprovider = "yahoo"\nclient_id = "c"\n', "provider: must be one of"),
+        (
+            '[oauth2]\nprovider = "yahoo"\nclient_id = "c"\n',
+            'provider: expected one of google, microsoft, custom, got "yahoo"',
+        ),
         (
             '[oauth2]\nprovider = "custom"\nclient_id = "c"\ntoken_url = "http://t.example"\n',
-            "token_url: must be an https:// address",
+            'token_url: expected an https:// address, got "http://t.example"',
         ),
         (
             '[oauth2]\nprovider = "custom"\nclient_id = "c"\ntoken_url = "https://t.example"\n'

@@ -513,7 +513,8 @@ INVALID_MOTIONS = [
     ),
     pytest.param(
         MOTION,
-        "members:\n  - {name: Ada Lovelace, email: ada@example.org}\n",
+        "members:\n  - {name: Ada Lovelace, email: ada@example.org}\n"
+        "  - {name: Mary Somerville, email: mary@example.org}\n",
         "{c}:1: name: missing required field",
         id="committee-without-name",
     ),
@@ -694,17 +695,17 @@ INVALID_CSVS = [
         id="duplicate-address",
     ),
     pytest.param(
-        "name,email\nAda Lovelace,\n",
+        "name,email\nAda Lovelace,\nMary Somerville,mary@example.org\n",
         "{f}:2: email: missing",
         id="missing-email",
     ),
     pytest.param(
-        "name,email\nAda Lovelace,ada@example.org,extra\n",
+        "name,email\nAda Lovelace,ada@example.org,extra\nMary Somerville,mary@example.org\n",
         "{f}:2: 3 fields but the header names 2",
         id="too-many-fields",
     ),
     pytest.param(
-        "name,email,id\n李白,li@example.org,\n",
+        "name,email,id\n李白,li@example.org,\nAda,ada@example.org,\n",
         "{f}:2: name: cannot make an id from the name '李白'; give an id",
         id="name-without-ascii",
     ),
@@ -848,7 +849,10 @@ def test_threshold_and_casting_vote_are_read_in_any_case(tmp_path: Path) -> None
 
 
 def test_a_member_written_as_text(tmp_path: Path) -> None:
-    committee = "name: The Board\nmembers:\n  - Ada Lovelace <ada@example.org>\n"
+    committee = (
+        "name: The Board\nmembers:\n  - Ada Lovelace <ada@example.org>\n"
+        "  - {name: Mary Somerville, email: mary@example.org}\n"
+    )
     path = write(tmp_path, committee=committee)
     assert error_of(path) == (
         f"{tmp_path}/committees/board.yaml:3: members[1]: write a member as name: and email: "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -11,7 +13,9 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from steervote import config_mail
-from steervote.config_mail import Auth, OAuth2Settings
+from steervote.config_mail import Auth, OAuth2Settings, SettingProblems, shown
+from steervote.core.deadline import timezone_named
+from steervote.core.fields import closest, did_you_mean
 from steervote.core.mail_text import header_problem
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.errors import ConfigInvalid
@@ -115,81 +119,153 @@ _DEFAULT_PORTS = {
 def load_settings(
     config: Path | None = None, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> Settings:
-    """Read settings from --config, STEERVOTE_CONFIG or ./steervote.toml; none at all is valid."""
+    """Read settings from --config, STEERVOTE_CONFIG or ./steervote.toml; none at all is valid.
+
+    ConfigInvalid names every independent problem at once, one a line
+    (`<file>: [section] key: what`), after a first line `<file>: N problems:` if several.
+    """
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
     path = config or (Path(env["STEERVOTE_CONFIG"]) if env.get("STEERVOTE_CONFIG") else None)
     if path is None and (cwd / CONFIG_NAME).is_file():
         path = cwd / CONFIG_NAME
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            with path.open("rb") as f:
-                data = tomllib.load(f)
-        except FileNotFoundError:
-            raise ConfigInvalid(f"{path}: config file not found") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigInvalid(f"{path}: not valid TOML: {e}") from None
-        except UnicodeDecodeError:
-            raise ConfigInvalid(f"{path}: not UTF-8 text (save the file as UTF-8)") from None
-        except OSError as e:  # a folder, a file that cannot be read
-            raise ConfigInvalid(f"{path}: cannot be read: {e.strerror or e}") from None
+    data = _read_toml(path) if path is not None else {}
     where = str(path) if path else "defaults"
-    _check_keys(data, where)
+    found = SettingProblems()
+    covered = _check_keys(data, where, found)
+    data = {k: v for k, v in data.items() if k in _SECTIONS and isinstance(v, dict)}
     base = (path.parent if path else cwd).resolve()
-
-    db = data.get("database", {})
-    url = env.get("STEERVOTE_DATABASE_URL")
-    if url:
-        _check_database_url(url, "$STEERVOTE_DATABASE_URL")
-    else:
-        url = _str(db, "url", where, "database")
-        if url is not None:
-            _check_database_url(url, f"{where}: [database] url")
-    if url is None:
-        url = f"sqlite:///{base / 'steervote.db'}"
+    url = found.check(_database_url, data.get("database", {}), env, where)
     ballot = data.get("ballot", {})
-    bs = BallotSettings(
-        sender=_str(ballot, "from", where, "ballot") or DEFAULT_SENDER,
-        reply_to=_str(ballot, "reply_to", where, "ballot") or DEFAULT_REPLY_TO,
-        plus_tokens=_bool(ballot, "plus_tokens", where, "ballot", default=False),
-        timezone=_str(ballot, "timezone", where, "ballot"),
-        max_attachment_bytes=_attachment_limit(ballot, where),
-    )
-    for field, value in (("from", bs.sender), ("reply_to", bs.reply_to)):
-        _check_mailbox(value, f"{where}: [ballot] {field}")
-    smtp = _server(data, "smtp", where)
-    imap = _server(data, "imap", where)
-    if smtp is not None and "from" not in ballot:
-        raise ConfigInvalid(f"{where}: [ballot] from: required when [smtp] is configured")
+    bs = found.check(_ballot, ballot, where)
+    smtp = found.check(_server, data, "smtp", where)
+    imap = found.check(_server, data, "imap", where)
+    if "smtp" in data and "from" not in ballot:
+        found.add(f"{where}: [ballot] from: required when [smtp] is configured")
     tally = data.get("tally", {})
-    limit = tally.get("max_message_bytes", 10_000_000)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1024:
-        raise ConfigInvalid(f"{where}: [tally] max_message_bytes: must be an integer >= 1024")
-    authserv_ids = _names(tally, "trusted_authserv_ids", where)
-    received_by = _names(tally, "trusted_received_by", where)
-    presets = [
-        p for p in (config_mail.preset_of(data.get(s, {}), s, where) for s in ("imap", "smtp")) if p
-    ]
-    oauth2 = config_mail.oauth2_settings(data.get("oauth2"), where, presets)
-    for server in (imap, smtp):
+    limit = found.check(_message_limit, tally, where)
+    authserv_ids = found.check(_names, tally, "trusted_authserv_ids", where)
+    received_by = found.check(_names, tally, "trusted_received_by", where)
+    presets = _presets(data)
+    oauth2_body = data.get("oauth2")
+    if presets is None and oauth2_body is not None and "provider" not in oauth2_body:
+        oauth2_body = None  # its provider was to come from the wrong preset: not checked
+    oauth2 = found.check(config_mail.oauth2_settings, oauth2_body, where, presets or [])
+    for server, section in ((imap, "imap"), (smtp, "smtp")):
         if (
             server is not None
             and server.auth == "oauth2"
             and not server.oauth2_token_command
-            and oauth2 is None
+            and "oauth2" not in data
         ):
-            raise ConfigInvalid(
-                f'{where}: [{"imap" if server is imap else "smtp"}] auth = "oauth2" needs '
-                "oauth2_token_command, or an [oauth2] section to sign in with `steervote login`"
+            found.add(
+                f'{where}: [{section}] auth = "oauth2" needs oauth2_token_command, or an '
+                "[oauth2] section to sign in with `steervote login`"
             )
+    found.raise_any(where, covered)
+    assert bs is not None and limit is not None and authserv_ids is not None
+    assert received_by is not None
+    url = url or f"sqlite:///{base / 'steervote.db'}"
     return Settings(
         base, path, url, bs, smtp, imap, limit, authserv_ids, received_by, oauth2=oauth2
     )
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML of a config file; ConfigInvalid saying in plain words why it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigInvalid(f"{path}: config file not found") from None
+    except OSError as e:  # a folder, a file that cannot be read
+        raise ConfigInvalid(f"{path}: cannot be read: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # Notepad's byte order mark is no problem
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigInvalid(
+            f"{path}:{line}: byte 0x{raw[e.start]:02X} is not UTF-8 text: save the file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigInvalid(_toml_problem(path, str(e), text)) from None
+
+
+# tomllib's message, "<what> (at line L, column C)" or "(at end of document)".
+_TOML_AT = re.compile(
+    r"(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)"
+)
+
+
+def _toml_problem(path: Path, message: str, text: str) -> str:
+    """A TOML syntax error in plain words, with its line: `<file>:<line>: not valid TOML: ...`."""
+    m = _TOML_AT.fullmatch(message)
+    if m is None:
+        return f"{path}: not valid TOML: {message}"
+    what, line = m["what"], int(m["line"] or text.count("\n") + 1)
+    column = int(m["column"] or 1)
+    source = (text.splitlines() or [""])[min(line, len(text.splitlines() or [""])) - 1]
+    said = _toml_words(what, source, column)
+    return f"{path}:{line}: not valid TOML: {said}"
+
+
+def _toml_words(what: str, source: str, column: int) -> str:
+    """Plain words for tomllib's problem `what` at `column` of the line `source`."""
+    rest = source[column - 1 :].strip()
+    illegal = re.fullmatch(r"Illegal character '(.+)'", what)
+    if what == "Invalid value" and rest.lower() in ("true", "false"):
+        return f"write true and false in lowercase (column {column})"
+    if what == "Invalid value" and rest and rest[0] not in "[{\"'0123456789+-":
+        key = source[: column - 1].strip().rstrip("=").strip()
+        return f'text must be in quotes: {key} = "{rest.split(" #")[0].strip()}"'
+    if illegal and illegal[1] in ("\\n", "\\r"):
+        return "the quote that opens the value is never closed: end it on the same line"
+    if illegal:
+        code = ord(illegal[1].encode().decode("unicode_escape"))
+        return f"column {column}: a control character (U+{code:04X}) is not allowed; remove it"
+    if what == "Cannot overwrite a value":
+        return "a setting is given twice: keep one"
+    declared = re.fullmatch(r"Cannot declare \((.*)\) twice", what)
+    if declared:
+        names = ".".join(n.strip(" '\"") for n in declared[1].split(",") if n.strip())
+        return f"[{names}] is given twice: keep one and put all its settings there"
+    if what == "Unescaped '\\' in a string":
+        return (
+            "a backslash inside double quotes starts an escape: write \\\\ for a backslash, "
+            "or use single quotes ('...')"
+        )
+    return f"{what[:1].lower()}{what[1:]} (column {column})"
+
+
+def _presets(data: dict[str, Any]) -> list[config_mail.MailPreset] | None:
+    """The mail presets [imap] and [smtp] name; None if one names none steervote knows (that
+    is reported with its section)."""
+    presets = []
+    for section in ("imap", "smtp"):
+        try:
+            preset = config_mail.preset_of(data.get(section, {}), section, "")
+        except ConfigInvalid:
+            return None
+        if preset is not None:
+            presets.append(preset)
+    return presets
+
+
 # The stores steervote is tested with: SQLite (its own file) and PostgreSQL through psycopg 3.
 DATABASE_KINDS = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE"
+
+
+def _database_url(body: dict[str, Any], env: Mapping[str, str], where: str) -> str | None:
+    """$STEERVOTE_DATABASE_URL, else [database] url, checked; None if neither is set."""
+    url = env.get("STEERVOTE_DATABASE_URL")
+    if url:
+        _check_database_url(url, "$STEERVOTE_DATABASE_URL")
+        return url
+    url = config_mail.text(body, "url", "database", where)
+    if url is not None:
+        _check_database_url(url, f"{where}: [database] url")
+    return url
 
 
 def _check_database_url(url: str, where: str) -> None:
@@ -213,12 +289,53 @@ def _check_database_url(url: str, where: str) -> None:
 _MAX_LIMIT = 1_000_000_000
 
 
+def _ballot(body: dict[str, Any], where: str) -> BallotSettings:
+    """The [ballot] section; ConfigInvalid with each of its problems, one a line."""
+    found = SettingProblems()
+    sender = found.check(config_mail.text, body, "from", "ballot", where) or DEFAULT_SENDER
+    reply_to = found.check(config_mail.text, body, "reply_to", "ballot", where)
+    reply_to = reply_to or DEFAULT_REPLY_TO
+    for key, value in (("from", sender), ("reply_to", reply_to)):
+        found.check(_check_mailbox, value, f"{where}: [ballot] {key}")
+    plus_tokens = found.check(_bool, body, "plus_tokens", where, "ballot", default=False)
+    timezone = found.check(_timezone, body, where)
+    limit = found.check(_attachment_limit, body, where)
+    found.raise_lines()
+    assert plus_tokens is not None and limit is not None
+    return BallotSettings(sender, reply_to, plus_tokens, timezone, limit)
+
+
+def _timezone(body: dict[str, Any], where: str) -> str | None:
+    """[ballot] timezone: an IANA name, or None."""
+    name = config_mail.text(body, "timezone", "ballot", where)
+    if name is not None:
+        try:
+            timezone_named(name)
+        except ValueError:
+            hint = did_you_mean(name, zoneinfo.available_timezones())
+            raise ConfigInvalid(
+                f"{where}: [ballot] timezone: {shown(name)} is not a timezone"
+                f"{hint or ' (expected an IANA name such as Europe/London)'}"
+            ) from None
+    return name
+
+
 def _attachment_limit(ballot: dict[str, Any], where: str) -> int:
     limit = ballot.get("max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= _MAX_LIMIT:
         raise ConfigInvalid(
-            f"{where}: [ballot] max_attachment_bytes: must be a whole number of bytes "
-            f"from 0 to {_MAX_LIMIT}"
+            f"{where}: [ballot] max_attachment_bytes: expected a whole number of bytes "
+            f"from 0 to {_MAX_LIMIT}, got {shown(limit)}"
+        )
+    return limit
+
+
+def _message_limit(tally: dict[str, Any], where: str) -> int:
+    limit = tally.get("max_message_bytes", 10_000_000)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1024:
+        raise ConfigInvalid(
+            f"{where}: [tally] max_message_bytes: expected a whole number of bytes, 1024 or "
+            f"more, got {shown(limit)}"
         )
     return limit
 
@@ -231,7 +348,7 @@ def _check_mailbox(value: str, where: str) -> None:
     if problem is None and (address.count("@") != 1 or not all(address.split("@"))):
         problem = "is not an email address"
     if problem is not None:
-        raise ConfigInvalid(f"{where}: {value!r}: {problem}")
+        raise ConfigInvalid(f"{where}: {shown(value)} {problem}")
 
 
 def _names(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -240,75 +357,107 @@ def _names(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(
         isinstance(v, str) and v.strip() and not any(c.isspace() for c in v.strip()) for v in value
     ):
-        raise ConfigInvalid(f"{where}: [tally] {key}: must be a list of host names")
+        raise ConfigInvalid(
+            f"{where}: [tally] {key}: expected a list of host names in quotes, got {shown(value)}"
+        )
     return tuple(v.strip().lower().rstrip(".") for v in value)
 
 
-def _check_keys(data: dict[str, Any], where: str) -> None:
+def _check_keys(data: dict[str, Any], where: str, found: SettingProblems) -> set[tuple[str, str]]:
+    """Every unknown section, section that is not a table, password and unknown setting
+    into `found`; the (section, key) each misspelt setting was meant to be."""
+    covered: set[tuple[str, str]] = set()
     for section, body in data.items():
         if section not in _SECTIONS:
-            raise ConfigInvalid(
-                f"{where}: unknown section [{section}] (known: {', '.join(sorted(_SECTIONS))})"
+            found.add(
+                f"{where}: unknown section [{section}]"
+                + (did_you_mean(section, _SECTIONS) or f" (known: {', '.join(sorted(_SECTIONS))})")
             )
+            continue
         if not isinstance(body, dict):
-            raise ConfigInvalid(f"{where}: [{section}] must be a table")
+            found.add(
+                f"{where}: [{section}] must be a table (a [{section}] line and settings under it)"
+            )
+            continue
         if "password" in body:
             # A password in a committed file is how secrets leak; refuse it outright.
-            raise ConfigInvalid(
+            found.add(
                 f"{where}: [{section}] password: not allowed in a file; "
                 "use password_env or password_command"
             )
         for key in body:
-            if key not in _SECTIONS[section]:
-                known = ", ".join(sorted(_SECTIONS[section]))
-                raise ConfigInvalid(f"{where}: [{section}] {key}: unknown setting (known: {known})")
+            if key in _SECTIONS[section] or key == "password":
+                continue
+            known = _SECTIONS[section]
+            hint = did_you_mean(key, known) or f" (known: {', '.join(sorted(known))})"
+            found.add(f"{where}: [{section}] {key}: unknown setting{hint}")
+            covered.update((section, c) for c in closest(key, known) if c not in body)
+    return covered
 
 
 def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | None:
+    """[smtp] or [imap], None if absent; ConfigInvalid with each problem, one a line."""
     body = data.get(section)
     if body is None:
         return None
-    preset = config_mail.preset_of(body, section, where)
+    found = SettingProblems()
+    preset = found.check(config_mail.preset_of, body, section, where)
     host, port, security = config_mail.endpoint(body, section, where, preset)
-    if not isinstance(host, str) and host is not None:
-        raise ConfigInvalid(f"{where}: [{section}] host: must be a string")
-    if not host:
-        raise ConfigInvalid(f"{where}: [{section}] host: required (or provider = ...)")
-    try:
-        host.encode("idna")  # what connecting will do; a control or bidi mark cannot pass
-    except UnicodeError:
-        raise ConfigInvalid(f"{where}: [{section}] host: not a host name") from None
+    if not (found.lines and host is None):  # an unknown provider was to give the host
+        found.check(_host, host, section, where)
     if security not in SECURITY:
-        raise ConfigInvalid(
-            f"{where}: [{section}] security: {security!r} is not one of {', '.join(SECURITY)}"
+        found.add(
+            f"{where}: [{section}] security: expected one of {', '.join(SECURITY)}, "
+            f"got {shown(security)}"
         )
-    port = port if port is not None else _DEFAULT_PORTS[(section, security)]
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise ConfigInvalid(f"{where}: [{section}] port: must be an integer 1-65535")
+    elif port is None:
+        port = _DEFAULT_PORTS[(section, security)]
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
+    ):
+        found.add(f"{where}: [{section}] port: expected a whole number 1-65535, got {shown(port)}")
     if body.get("password_env") and body.get("password_command"):
-        raise ConfigInvalid(f"{where}: [{section}]: set password_env or password_command, not both")
+        found.add(f"{where}: [{section}]: set password_env or password_command, not both")
+    strings = {
+        key: found.check(config_mail.text, body, key, section, where)
+        for key in ("username", "password_env", "password_command", "folder")
+    }
+    auth = found.check(config_mail.server_auth, body, section, where, preset)
+    limits = found.check(config_mail.limits, body, where, preset) if section == "smtp" else {}
+    found.raise_lines()
+    assert auth is not None and limits is not None and isinstance(host, str)
     return ServerSettings(
         host=host,
         port=port,
         security=cast(Security, security),
-        username=_str(body, "username", where, section),
-        password_env=_str(body, "password_env", where, section),
-        password_command=_str(body, "password_command", where, section),
-        folder=_str(body, "folder", where, section) or "INBOX",
-        **config_mail.server_auth(body, section, where, preset),
-        **(config_mail.limits(body, where, preset) if section == "smtp" else {}),
+        username=strings["username"],
+        password_env=strings["password_env"],
+        password_command=strings["password_command"],
+        folder=strings["folder"] or "INBOX",
+        **auth,
+        **limits,
     )
 
 
-def _str(body: dict[str, Any], key: str, where: str, section: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ConfigInvalid(f"{where}: [{section}] {key}: must be a string")
-    return value
+def _host(host: object, section: str, where: str) -> None:
+    if host is None or host == "":
+        raise ConfigInvalid(f"{where}: [{section}] host: required (or provider = ...)")
+    if not isinstance(host, str):
+        raise ConfigInvalid(
+            f"{where}: [{section}] host: expected a host name in quotes, got {shown(host)}"
+        )
+    try:
+        host.encode("idna")  # what connecting will do; a control or bidi mark cannot pass
+    except UnicodeError:
+        raise ConfigInvalid(
+            f"{where}: [{section}] host: {shown(host)} is not a host name"
+        ) from None
 
 
 def _bool(body: dict[str, Any], key: str, where: str, section: str, *, default: bool) -> bool:
     value = body.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigInvalid(f"{where}: [{section}] {key}: must be true or false")
+        raise ConfigInvalid(
+            f"{where}: [{section}] {key}: expected true or false (no quotes), got {shown(value)}"
+        )
     return value

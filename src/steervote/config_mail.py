@@ -9,14 +9,20 @@ read (client secrets and tokens are resolved only when connecting).
 from __future__ import annotations
 
 import functools
+import json
+import re
 import tomllib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
+from steervote.core.fields import did_you_mean
 from steervote.errors import ConfigInvalid
 
+P = ParamSpec("P")
+T = TypeVar("T")
 Auth = Literal["password", "oauth2"]
 Flow = Literal["device", "loopback"]
 MECHANISMS = ("xoauth2", "oauthbearer")
@@ -81,6 +87,66 @@ class OAuth2Settings:
     authorize_params: tuple[tuple[str, str], ...] = ()
 
 
+class SettingProblems:
+    """The independent problems of a config, gathered to be reported at once. A
+    ConfigInvalid's message holds one problem a line, each `<file>: [section] key: what`."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def check(self, f: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """f's result, or None with its problems kept."""
+        try:
+            return f(*args, **kwargs)
+        except ConfigInvalid as e:
+            self.lines.extend(str(e).splitlines())
+        return None
+
+    def add(self, message: str) -> None:
+        """Keep one problem."""
+        self.lines.append(message)
+
+    def raise_lines(self) -> None:
+        """Raise ConfigInvalid with every problem, one a line (for a caller to gather)."""
+        if self.lines:
+            raise ConfigInvalid("\n".join(self.lines))
+
+    def raise_any(self, where: str, covered: Collection[tuple[str, str]] = ()) -> None:
+        """Raise nothing, the one problem, or "<file>: N problems:" and each on its line.
+        A problem of a setting in `covered` (the one a misspelt setting was meant to be)
+        is not listed beside the misspelling."""
+        lines = [line for line in self.lines if _setting_of(line) not in covered]
+        if len(lines) == 1:
+            raise ConfigInvalid(lines[0])
+        if lines:
+            raise ConfigInvalid(f"{where}: {len(lines)} problems:\n" + "\n".join(lines))
+
+
+_SETTING = re.compile(r"\[(\w+)\] (\w+):")
+
+
+def _setting_of(line: str) -> tuple[str, str] | None:
+    m = _SETTING.search(line)
+    return (m[1], m[2]) if m else None
+
+
+def shown(value: object) -> str:
+    """A config value as a message quotes it: text in TOML's double quotes (escaped, cut
+    short if long), true/false and numbers as written, anything else by its kind."""
+    if isinstance(value, str):
+        quoted = json.dumps(value, ensure_ascii=False)
+        return quoted if len(quoted) <= 60 else quoted[:56] + '..."'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date"  # TOML's only other values: dates and times
+
+
 @functools.cache
 def _data() -> dict[str, Any]:
     text = resources.files("steervote").joinpath("providers.toml").read_text("utf-8")
@@ -112,7 +178,8 @@ def preset_of(body: dict[str, Any], section: str, where: str) -> MailPreset | No
     presets = mail_presets()
     if not isinstance(name, str) or name not in presets:
         raise ConfigInvalid(
-            f"{where}: [{section}] provider: {name!r} is not one steervote knows "
+            f"{where}: [{section}] provider: {shown(name)} is not one steervote knows"
+            f"{did_you_mean(name, presets) if isinstance(name, str) else ''} "
             f"(known: {', '.join(sorted(presets))}; or leave it out and give host, port "
             "and security)"
         )
@@ -161,27 +228,30 @@ def server_auth(
         auth = preset.auth if preset is not None and not has_password else "password"
         if body.get("oauth2_token_command"):
             auth = "oauth2"
-    if auth not in ("password", "oauth2"):
-        raise ConfigInvalid(f'{where}: [{section}] auth: must be "password" or "oauth2"')
-    command = _text(body, "oauth2_token_command", section, where)
-    mechanism = _text(body, "oauth2_mechanism", section, where)
+    found = SettingProblems()
+    command = found.check(text, body, "oauth2_token_command", section, where)
+    mechanism = found.check(text, body, "oauth2_mechanism", section, where)
     if mechanism is not None and mechanism.lower() not in MECHANISMS:
-        raise ConfigInvalid(
-            f'{where}: [{section}] oauth2_mechanism: must be "xoauth2" or "oauthbearer"'
+        found.add(
+            f'{where}: [{section}] oauth2_mechanism: expected "xoauth2" or "oauthbearer", '
+            f"got {shown(mechanism)}"
         )
-    if auth == "oauth2":
+    if auth not in ("password", "oauth2"):
+        found.add(f'{where}: [{section}] auth: expected "password" or "oauth2", got {shown(auth)}')
+    elif auth == "oauth2":
         if has_password:
-            raise ConfigInvalid(
+            found.add(
                 f'{where}: [{section}]: auth = "oauth2" signs in with a token, not a password: '
                 'remove password_env/password_command, or set auth = "password"'
             )
         if not body.get("username"):
-            raise ConfigInvalid(
+            found.add(
                 f'{where}: [{section}] username: required with auth = "oauth2" (the mailbox\'s '
                 "address, e.g. secretary@example.org)"
             )
     elif command is not None:
-        raise ConfigInvalid(f'{where}: [{section}] oauth2_token_command: only with auth = "oauth2"')
+        found.add(f'{where}: [{section}] oauth2_token_command: only with auth = "oauth2"')
+    found.raise_lines()
     return {
         "auth": cast(Auth, auth),
         "oauth2_token_command": command,
@@ -193,13 +263,18 @@ def server_auth(
 def limits(body: dict[str, Any], where: str, preset: MailPreset | None) -> dict[str, Any]:
     """[smtp] max_per_minute and max_per_day: as written, else the preset's, else none."""
     out = {}
+    found = SettingProblems()
     for key in ("max_per_minute", "max_per_day"):
         value = body.get(key, getattr(preset, key) if preset is not None else None)
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
-            raise ConfigInvalid(f"{where}: [smtp] {key}: must be a whole number of messages >= 1")
+            found.add(
+                f"{where}: [smtp] {key}: expected a whole number of messages (1 or more), "
+                f"got {shown(value)}"
+            )
         out[key] = value
+    found.raise_lines()
     return out
 
 
@@ -217,41 +292,38 @@ def oauth2_settings(
     provider = body.get("provider", implied)
     if provider not in OAUTH2_PROVIDERS:
         raise ConfigInvalid(
-            f"{where}: [oauth2] provider: must be one of {', '.join(OAUTH2_PROVIDERS)}"
+            f"{where}: [oauth2] provider: expected one of {', '.join(OAUTH2_PROVIDERS)}, "
+            f"got {shown(provider) if provider is not None else 'none'}"
         )
     base: dict[str, Any] = dict(_data()["oauth2"].get(provider, {"label": "custom"}))
     tenant = body.get("tenant", base.get("tenant"))
+    found = SettingProblems()
     if "tenant" in body and provider != "microsoft":
-        raise ConfigInvalid(f'{where}: [oauth2] tenant: only for provider = "microsoft"')
-    client_id = _text(body, "client_id", "oauth2", where)
-    if not client_id:
-        raise ConfigInvalid(
+        found.add(f'{where}: [oauth2] tenant: only for provider = "microsoft"')
+    client_id = found.check(text, body, "client_id", "oauth2", where)
+    if client_id == "" or (client_id is None and "client_id" not in body):
+        found.add(
             f"{where}: [oauth2] client_id: required (the id of the app you registered with "
             "the provider; see the README's sign-in recipes)"
         )
     if body.get("client_secret_env") and body.get("client_secret_command"):
-        raise ConfigInvalid(
-            f"{where}: [oauth2]: set client_secret_env or client_secret_command, not both"
-        )
-    urls: dict[str, str | None] = {}
-    for key in ("authorize_url", "token_url", "device_url", "revoke_url"):
-        url = _text(body, key, "oauth2", where) or base.get(key)
-        if url is not None:
-            url = url.replace("{tenant}", str(tenant))
-            if not url.startswith("https://"):
-                raise ConfigInvalid(f"{where}: [oauth2] {key}: must be an https:// address")
-        urls[key] = url
-    if urls["token_url"] is None:
-        raise ConfigInvalid(f'{where}: [oauth2] token_url: required with provider = "custom"')
+        found.add(f"{where}: [oauth2]: set client_secret_env or client_secret_command, not both")
+    secret_env = found.check(text, body, "client_secret_env", "oauth2", where)
+    secret_command = found.check(text, body, "client_secret_command", "oauth2", where)
+    urls = {key: found.check(_url, body, key, base, tenant, where) for key in _URL_KEYS}
+    if urls["token_url"] is None and "token_url" not in body:
+        found.add(f'{where}: [oauth2] token_url: required with provider = "custom"')
     scopes = body.get("scopes", base.get("scopes"))
     if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
-        raise ConfigInvalid(f"{where}: [oauth2] scopes: must be a list of scope names")
+        found.add(f"{where}: [oauth2] scopes: expected a list of scope names, got {shown(scopes)}")
     flow = body.get("flow", base.get("flow") or ("device" if urls["device_url"] else "loopback"))
     if flow not in ("device", "loopback"):
-        raise ConfigInvalid(f'{where}: [oauth2] flow: must be "device" or "loopback"')
-    need = "device_url" if flow == "device" else "authorize_url"
-    if urls[need] is None:
-        raise ConfigInvalid(f'{where}: [oauth2] {need}: required with flow = "{flow}"')
+        found.add(f'{where}: [oauth2] flow: expected "device" or "loopback", got {shown(flow)}')
+    elif urls["device_url" if flow == "device" else "authorize_url"] is None:
+        need = "device_url" if flow == "device" else "authorize_url"
+        found.add(f'{where}: [oauth2] {need}: required with flow = "{flow}"')
+    found.raise_lines()
+    assert client_id and urls["token_url"] is not None and isinstance(scopes, list)
     label = base["label"] if provider != "custom" else urlsplit(urls["token_url"]).netloc
     return OAuth2Settings(
         provider=provider,
@@ -263,14 +335,35 @@ def oauth2_settings(
         authorize_url=urls["authorize_url"],
         device_url=urls["device_url"],
         revoke_url=urls["revoke_url"],
-        client_secret_env=_text(body, "client_secret_env", "oauth2", where),
-        client_secret_command=_text(body, "client_secret_command", "oauth2", where),
+        client_secret_env=secret_env,
+        client_secret_command=secret_command,
         authorize_params=tuple(sorted(base.get("authorize_params", {}).items())),
     )
 
 
-def _text(body: dict[str, Any], key: str, section: str, where: str) -> str | None:
+_URL_KEYS = ("authorize_url", "token_url", "device_url", "revoke_url")
+
+
+def _url(
+    body: dict[str, Any], key: str, base: dict[str, Any], tenant: object, where: str
+) -> str | None:
+    """An [oauth2] endpoint as written, else the provider's; ConfigInvalid unless https."""
+    url = text(body, key, "oauth2", where) or base.get(key)
+    if url is None:
+        return None
+    url = url.replace("{tenant}", str(tenant))
+    if not url.startswith("https://"):
+        raise ConfigInvalid(
+            f"{where}: [oauth2] {key}: expected an https:// address, got {shown(url)}"
+        )
+    return url
+
+
+def text(body: dict[str, Any], key: str, section: str, where: str) -> str | None:
+    """A text setting, None if absent; ConfigInvalid naming what was written instead."""
     value = body.get(key)
     if value is not None and not isinstance(value, str):
-        raise ConfigInvalid(f"{where}: [{section}] {key}: must be a string")
+        raise ConfigInvalid(
+            f"{where}: [{section}] {key}: expected text in quotes, got {shown(value)}"
+        )
     return value

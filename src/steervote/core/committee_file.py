@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from steervote.core.address import address_problem, normalize_address
 from steervote.core.deadline import timezone_named
-from steervote.core.fields import Fields, Problems, did_you_mean, invalid, kind, show
+from steervote.core.fields import (
+    FieldProblem,
+    Fields,
+    FileProblems,
+    Problems,
+    did_you_mean,
+    invalid,
+    kind,
+    show,
+)
 from steervote.core.mail_text import name_problem
 from steervote.core.member_entry import MemberEntry, build_members
 from steervote.core.members_csv import read_members_csv
@@ -31,8 +41,29 @@ def load_committee(path: Path) -> Committee:
     return committee
 
 
+@dataclass(frozen=True, slots=True)
+class CommitteeSketch:
+    """What is sure of a committee, read with or without problems: enough to check a
+    motion's other fields against it, so that a problem in the committee hides none there."""
+
+    committee: Committee  # its members and observers that have no problem
+    timezone: str | None  # the timezone it names
+    timezone_known: bool  # False: the timezone was written wrongly, or perhaps misspelt
+    electorate: int | None  # voting members written; None if none can be counted
+    complete: bool  # every member written is in `committee`
+
+
+class CommitteeInvalid(FileProblems):
+    """The problems of a committee, and what is sure of it despite them."""
+
+    def __init__(self, problems: tuple[FieldProblem, ...], sketch: CommitteeSketch) -> None:
+        super().__init__(problems)
+        self.sketch = sketch
+
+
 def read_committee_file(path: Path) -> tuple[Committee, str | None]:
-    """The committee of a file, and the timezone it names (None if it names none)."""
+    """The committee of a file, and the timezone it names (None if it names none);
+    CommitteeInvalid listing every problem."""
     if not is_slug(path.stem):
         raise invalid(
             path,
@@ -41,13 +72,22 @@ def read_committee_file(path: Path) -> tuple[Committee, str | None]:
             f"bad committee id {show(path.stem)}: the file name must be a lowercase slug "
             f"such as {show(slugify(path.stem) or 'steering-group')}.yaml",
         )
-    fields = top_level(read_yaml(path), path)
+    fields = top_level(read_yaml(path, kind="committee file"), path)
     found = Problems()
     found.check(fields.check_keys, COMMITTEE_FIELDS, ("name",))
-    read = found.check(committee_from, fields, path.stem)
-    found.raise_any()
-    assert read is not None
-    return read
+    keys_ok = not found.found
+    try:
+        committee, timezone = committee_from(fields, path.stem)
+        sketch = CommitteeSketch(committee, timezone, True, len(committee.members), complete=True)
+    except CommitteeInvalid as e:
+        found.add(e)
+        sketch = e.sketch
+    problems = found.kept()
+    if problems:
+        # A misspelt field may be the timezone (`timezon:`): then it is not known.
+        known = sketch.timezone_known and (keys_ok or "timezone" in fields.data)
+        raise CommitteeInvalid(problems, replace(sketch, timezone_known=known))
+    return sketch.committee, sketch.timezone
 
 
 def top_level(data: object, path: Path) -> Fields:
@@ -67,20 +107,30 @@ def top_level(data: object, path: Path) -> Fields:
 def committee_from(fields: Fields, committee_id: str) -> tuple[Committee, str | None]:
     """The committee described by these fields (a committee file, or a motion's inline one).
 
-    MotionInvalid lists every independent problem at once: the name, the timezone, each
+    CommitteeInvalid lists every independent problem at once: the name, the timezone, each
     member and each observer are checked whatever the others hold.
     """
     found = Problems()
     name = found.check(fields.text, "name", one_line=True)
+    before = len(found.found)
     timezone = found.check(_timezone, fields)
+    timezone_known = len(found.found) == before
+    before = len(found.found)
     read = found.check(_member_entries, fields, found)
-    members = found.check(build_members, read[1]) if read is not None else None
-    if read is not None and members is not None and not members and not found.found:
+    members = build_members(read[1], found) if read is not None else ()
+    if read is not None and not members and not found.found:
         found.check(fields.fail, read[0], "no voting members")
-    observers = found.check(_observers, fields, members or ())
-    found.raise_any()
-    assert name is not None and members is not None and observers is not None
-    committee = Committee(committee_id, name, timezone or DEFAULT_TIMEZONE, members, observers)
+    complete = read is not None and len(found.found) == before
+    observers = found.check(_observers, fields, members) or ()
+    committee = Committee(
+        committee_id, name or committee_id, timezone or DEFAULT_TIMEZONE, members, observers
+    )
+    problems = found.kept()
+    if problems:
+        # Each item of the list (each row of the CSV) is a member, whatever its problem.
+        electorate = read[2] if read is not None and read[2] > 0 else None
+        sketch = CommitteeSketch(committee, timezone, timezone_known, electorate, complete)
+        raise CommitteeInvalid(problems, sketch)
     return committee, timezone
 
 
@@ -97,9 +147,10 @@ def _timezone(fields: Fields) -> str | None:
     return timezone
 
 
-def _member_entries(fields: Fields, found: Problems) -> tuple[str, list[MemberEntry]]:
-    """The member entries that could be read, and the field they came from (members or
-    members_csv); the problems of the others go to `found`."""
+def _member_entries(fields: Fields, found: Problems) -> tuple[str, list[MemberEntry], int]:
+    """The member entries that could be read, the field they came from (members or
+    members_csv), and how many members are written; the problems of the others go to
+    `found`."""
     members, csv_name = fields.get("members"), fields.get("members_csv")
     if members is not None and csv_name is not None:
         fields.fail("members_csv", "give members or members_csv, not both")
@@ -111,11 +162,14 @@ def _member_entries(fields: Fields, found: Problems) -> tuple[str, list[MemberEn
         csv_path = fields.path.parent / value.strip()
         if not csv_path.is_file():
             fields.fail(key, f"no such file {show(value.strip())} (looked for {csv_path})")
-        return key, read_members_csv(csv_path, found)
+        before = len(found.found)
+        entries = read_members_csv(csv_path, found)
+        # A bad row has one problem: the rows written are those read and those refused.
+        return key, entries, len(entries) + len(found.found) - before
     if key == "members_csv" or not isinstance(value, LineList):
         fields.fail(key, f"expected a list of members or the name of a CSV file, got {kind(value)}")
-    entries = [found.check(_member_entry, fields, value, i) for i in range(len(value))]
-    return key, [e for e in entries if e is not None]
+    items = [found.check(_member_entry, fields, value, i) for i in range(len(value))]
+    return key, [e for e in items if e is not None], len(value)
 
 
 def _member_entry(fields: Fields, members: LineList, index: int) -> MemberEntry:

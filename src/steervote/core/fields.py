@@ -15,12 +15,13 @@ a chair fixes a file in one go rather than one error per run.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import NoReturn, ParamSpec, TypeVar
 
 from steervote.core.mail_text import body_problem, header_problem
-from steervote.core.yaml_lines import LineList, LineMap
+from steervote.core.yaml_lines import LineList, LineMap, TextProblems
 from steervote.errors import MotionInvalid
 
 P = ParamSpec("P")
@@ -49,7 +50,10 @@ class FileProblems(MotionInvalid):
         shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
             shown.append(f"... and {len(problems) - SHOWN_PROBLEMS} more")
-        super().__init__(f"{head}{len(problems)} problems:\n" + "\n".join(shown))
+        if len(problems) == 1:
+            super().__init__(shown[0])
+        else:
+            super().__init__(f"{head}{len(problems)} problems:\n" + "\n".join(shown))
         self.problems = problems
 
 
@@ -68,16 +72,32 @@ class Problems:
     def check(self, f: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         try:
             return f(*args, **kwargs)
-        except FileProblems as e:
-            self.found.extend(e.problems)
-        except FieldProblem as e:
-            self.found.append(e)
-        except MotionInvalid as e:  # a whole-file problem: no field to name
-            self.found.append(FieldProblem(str(e), None, None, ""))
+        except MotionInvalid as e:
+            self.add(e)
         return None
+
+    def add(self, e: MotionInvalid) -> None:
+        """Keep a problem raised elsewhere (each of several, for FileProblems)."""
+        if isinstance(e, FileProblems):
+            self.found.extend(e.problems)
+        elif isinstance(e, FieldProblem):
+            self.found.append(e)
+        elif isinstance(e, TextProblems):  # the file's bytes: located, no field
+            self.found.extend(invalid(e.path, line, "", what) for line, what in e.problems)
+        else:  # a whole-file problem: no field to name
+            self.found.append(FieldProblem(str(e), None, None, ""))
 
     def raise_any(self) -> None:
         """Raise nothing, the one problem as it is, or FileProblems listing each."""
+        kept = self.kept()
+        if len(kept) == 1:
+            raise kept[0]
+        if kept:
+            raise FileProblems(kept)
+
+    def kept(self) -> tuple[FieldProblem, ...]:
+        """The problems to report, in the order of the files' lines: a field's first problem
+        only, and none of a field another problem accounts for (FieldProblem.covers)."""
         covered = {(p.path, f) for p in self.found if p.path is not None for f in p.covers}
         seen: set[tuple[Path, int | None, str]] = set()
         kept: list[FieldProblem] = []
@@ -88,13 +108,10 @@ class Problems:
                     continue
                 seen.add((p.path, p.line, p.field))
             kept.append(p)
-        if len(kept) == 1:
-            raise kept[0]
-        if kept:
-            files = {path: n for n, path in enumerate(dict.fromkeys(p.path for p in kept))}
-            order = {id(p): n for n, p in enumerate(kept)}
-            kept.sort(key=lambda p: (files[p.path], p.line or 0, order[id(p)]))
-            raise FileProblems(tuple(kept))
+        files = {path: n for n, path in enumerate(dict.fromkeys(p.path for p in kept))}
+        order = {id(p): n for n, p in enumerate(kept)}
+        kept.sort(key=lambda p: (files[p.path], p.line or 0, order[id(p)]))
+        return tuple(kept)
 
 
 def invalid(path: Path, line: int | None, field: str, what: str) -> FieldProblem:
@@ -116,15 +133,18 @@ def kind(value: object) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true/false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "the number .nan" if math.isnan(value) else "an infinite number"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        digits = str(value)
+        return f"the number {digits}" if len(digits) <= 24 else f"a number of {len(digits)} digits"
     if isinstance(value, str):
         return "text"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping (key: value)"
-    return type(value).__name__
+    return "a value of another kind"
 
 
 def closest(word: str, choices: Collection[str]) -> list[str]:

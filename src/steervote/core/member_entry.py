@@ -41,24 +41,32 @@ class MemberEntry:
         raise invalid(self.path, self.key_lines.get(key, self.line), self.prefix + key, what)
 
 
-def build_members(entries: Iterable[MemberEntry]) -> tuple[Member, ...]:
-    """Check every entry and give each a stable id; MotionInvalid listing the problem of
-    each member that has one (an entry with a problem is left out of the later checks).
+def build_members(
+    entries: Iterable[MemberEntry], found: Problems | None = None
+) -> tuple[Member, ...]:
+    """Check every entry and give each a stable id; every problem of every member is
+    reported: raised together (MotionInvalid), or, with `found`, added to it and the members
+    without a problem returned.
 
     A member's id is the explicit `id` if given, otherwise the slug of the name. Two
     members may not share an id or an address (email or alias, compared as matching
     compares them: address.normalize_address, so case, Unicode NFC/NFD and IDNA A-labels
-    do not make two addresses of one mailbox).
+    do not make two addresses of one mailbox). A clash is reported on the later member;
+    an entry's id and sound addresses count for the clash checks even when it has another
+    problem, so one problem never hides another.
     """
     members: list[Member] = []
     by_id: dict[str, MemberEntry] = {}
     by_address: dict[str, MemberEntry] = {}
-    found = Problems()
+    problems = Problems()
     for entry in entries:
-        member = found.check(_member, entry, by_id, by_address)
+        member = problems.check(_member, entry, by_id, by_address)
         if member is not None:
             members.append(member)
-    found.raise_any()
+    if found is None:
+        problems.raise_any()
+    else:
+        found.found.extend(problems.found)
     return tuple(members)
 
 
@@ -66,29 +74,36 @@ def _member(
     entry: MemberEntry, by_id: dict[str, MemberEntry], by_address: dict[str, MemberEntry]
 ) -> Member:
     """One entry checked against itself and the members before it (by id, by address),
-    which it joins once it passes."""
+    every problem of it at once; its id and sound addresses join theirs."""
+    found = Problems()
     problem = name_problem(entry.name)
     if problem is not None:
-        entry.fail("name", problem)
-    member_id = _member_id(entry)
-    other = by_id.get(member_id)
-    if other is not None:
-        _id_clash(entry, other, member_id)
-    addresses = [("email", entry.email), *(("aliases", a) for a in entry.aliases)]
-    for key, address in addresses:
-        problem = address_problem(address)
-        if problem is not None:
-            entry.fail(key, f"invalid email address {show(address)}: {problem}")
-        owner = by_address.get(normalize_address(address))
-        if owner is not None and owner is not entry:
-            entry.fail(key, f"{show(address)} is also an address of {owner.name} ({owner.where()})")
-    _check_own_addresses(entry)
-    by_id[member_id] = entry
-    for _, address in addresses:
-        by_address.setdefault(normalize_address(address), entry)
+        found.check(entry.fail, "name", problem)
+    member_id = found.check(_member_id, entry)
+    if member_id is not None:
+        other = by_id.setdefault(member_id, entry)
+        if other is not entry:
+            found.check(_id_clash, entry, other, member_id)
+    for key, address in [("email", entry.email), *(("aliases", a) for a in entry.aliases)]:
+        found.check(_address, entry, key, address, by_address)
+    found.check(_check_own_addresses, entry)
+    found.raise_any()
+    assert member_id is not None
     # Roles are lower-cased so that `role == "chair"` holds however the file spells it.
     role = entry.role.lower() if entry.role else None
     return Member(member_id, entry.name, entry.email, entry.aliases, role)
+
+
+def _address(
+    entry: MemberEntry, key: str, address: str, by_address: dict[str, MemberEntry]
+) -> None:
+    """A sound address no member before this one has; it joins `by_address`."""
+    problem = address_problem(address)
+    if problem is not None:
+        entry.fail(key, f"invalid email address {show(address)}: {problem}")
+    owner = by_address.setdefault(normalize_address(address), entry)
+    if owner is not entry:
+        entry.fail(key, f"{show(address)} is also an address of {owner.name} ({owner.where()})")
 
 
 def _member_id(entry: MemberEntry) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from steervote.core.fields import Problems, did_you_mean, invalid, show
 from steervote.core.mail_text import header_problem
 from steervote.core.member_entry import MemberEntry
+from steervote.core.yaml_lines import utf8_text
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 COLUMNS = ("name", "email", "aliases", "id", "role")
 REQUIRED = ("name", "email")
@@ -24,20 +29,27 @@ def read_members_csv(path: Path, found: Problems | None = None) -> list[MemberEn
     raised together, or, with `found`, added to it and the good rows returned.
     """
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            return _rows(f, path, found)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise invalid(path, None, "", "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise invalid(path, None, "", f"not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise invalid(path, None, "", f"not a readable CSV file: {exc}") from None
     except OSError as exc:
         raise invalid(path, None, "", f"cannot read: {exc.strerror or exc}") from None
+    reader = csv.reader(io.StringIO(utf8_text(raw, path), newline=""))
+    try:
+        return _rows(reader, path, found)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise invalid(
+                path,
+                reader.line_num,
+                "",
+                f'a cell runs past {csv.field_size_limit()} characters: is a quote (") '
+                "opened above and never closed?",
+            ) from None
+        raise invalid(path, reader.line_num, "", f"not a readable CSV file: {exc}") from None
 
 
-def _rows(f: TextIO, path: Path, found: Problems | None) -> list[MemberEntry]:
-    reader = csv.reader(f)
+def _rows(reader: Reader, path: Path, found: Problems | None) -> list[MemberEntry]:
     header = next(reader, None)
     if header is None:
         raise invalid(path, None, "", "the file is empty (expected a header row: name,email)")

@@ -6,6 +6,7 @@ steervote.core.fields). The files are the only thing read; the clock is the `now
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from datetime import datetime
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from steervote.core.address import normalize_address
 from steervote.core.committee_file import (
     COMMITTEE_FIELDS,
+    CommitteeInvalid,
+    CommitteeSketch,
     committee_from,
     read_committee_file,
     top_level,
@@ -67,10 +70,10 @@ def load_motion(
     """
     if now.utcoffset() is None:
         raise TypeError("now must be timezone-aware")
-    fields = top_level(read_yaml(path), path)
+    fields = top_level(read_yaml(path, kind="motion file"), path)
     # Every check that does not need another's result runs, and all their problems are
     # reported together; the proposer, quorum, deadline and casting-vote checks need the
-    # committee and run only when it could be read.
+    # committee and run on what is sure of it (CommitteeSketch) when it has problems.
     found = Problems()
     found.check(fields.check_keys, (*MOTION_FIELDS, *COMMITTEE_FIELDS), REQUIRED)
     motion_id = found.check(_motion_id, fields)
@@ -83,15 +86,20 @@ def load_motion(
     attachments = found.check(_attachments, fields, max_attachment_bytes)
     links = found.check(_links, fields)
     quorum_given = found.check(fields.integer, "quorum")
-    read = found.check(_committee, fields, motion_id or "")
+    # The committee's problems are listed after the motion's own.
+    in_committee = Problems()
+    sketch = _committee_sketch(in_committee, fields, motion_id or "")
+    read = (sketch.committee, sketch.timezone) if sketch and sketch.complete else None
     proposer = quorum = closes = None
-    if read is not None:
-        committee, timezone = read
-        if casting_vote is CastingVote.CHAIR:
-            found.check(_check_one_chair, fields, committee)
-        proposer = found.check(_proposer, fields, committee)
-        quorum = found.check(_quorum, fields, quorum_given, len(committee.members))
-        closes = found.check(_closes, fields, now, timezone)
+    if sketch is not None:
+        if casting_vote is CastingVote.CHAIR and sketch.complete:
+            found.check(_check_one_chair, fields, sketch.committee)
+        proposer = found.check(_proposer, fields, sketch.committee, sure=sketch.complete)
+        if sketch.electorate is not None:
+            quorum = found.check(_quorum, fields, quorum_given, sketch.electorate)
+        if sketch.timezone_known:
+            closes = found.check(_closes, fields, now, sketch.timezone)
+    found.found.extend(in_committee.found)
     found.raise_any()
     assert (
         motion_id is not None
@@ -140,6 +148,20 @@ def _motion_id(fields: Fields) -> str:
 def _slug_advice(text: str) -> str:
     example = slugify(text) or "new-constitution"
     return f"use lowercase letters, digits and single hyphens, e.g. {show(example)}"
+
+
+def _committee_sketch(found: Problems, fields: Fields, motion_id: str) -> CommitteeSketch | None:
+    """What is sure of the motion's committee (all of it, when it has no problem); its
+    problems go to `found`. None when nothing of it can be read."""
+    try:
+        committee, timezone = _committee(fields, motion_id)
+    except CommitteeInvalid as e:
+        found.add(e)
+        return e.sketch
+    except MotionInvalid as e:
+        found.add(e)
+        return None
+    return CommitteeSketch(committee, timezone, True, len(committee.members), complete=True)
 
 
 def _committee(fields: Fields, motion_id: str) -> tuple[Committee, str | None]:
@@ -218,8 +240,11 @@ def _closes(fields: Fields, now: datetime, timezone: str | None) -> datetime:
         fields.fail("closes", str(exc))
 
 
-def _proposer(fields: Fields, committee: Committee) -> str:
-    """The proposer's member id, from an id, a member's address, or a member's name."""
+def _proposer(fields: Fields, committee: Committee, *, sure: bool = True) -> str:
+    """The proposer's member id, from an id, a member's address, or a member's name.
+
+    With `sure` False the committee lacks members whose entries have problems: not being
+    found among the others is then no problem of the proposer's (its id is "")."""
     value = fields.text("proposer", one_line=True)
     folded = value.casefold()
     for member in committee.members:
@@ -233,6 +258,8 @@ def _proposer(fields: Fields, committee: Committee) -> str:
         fields.fail(
             "proposer", f"{show(value)} is the name of more than one member ({ids}): use the id"
         )
+    if not sure:
+        return ""
     if any(folded in (o.email.casefold(), o.name.casefold()) for o in committee.observers):
         fields.fail("proposer", f"{show(value)} is an observer, not a member of {committee.name}")
     hint = did_you_mean(value, [m.id for m in committee.members])
@@ -271,8 +298,12 @@ def _attachments(fields: Fields, max_bytes: int) -> tuple[Path, ...]:
             info = os.stat(resolved)
         except FileNotFoundError:
             raise fail(f"no such file (looked for {path})") from None
-        except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
-            raise fail(f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+        except RuntimeError:  # Python's "Symlink loop from ..."
+            raise fail("is a link that leads back to itself (a loop of links)") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise fail("is a link that leads back to itself (a loop of links)") from None
+            raise fail(f"cannot be read: {exc.strerror or 'unknown error'}") from None
         if not resolved.is_relative_to(folder) or any(
             resolved.is_relative_to(system) for system in _SYSTEM_FOLDERS
         ):

@@ -7,7 +7,9 @@ timezone) and a key given twice is an error rather than PyYAML's silent "last on
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,23 @@ from typing import Any
 import yaml
 
 from steervote.errors import MotionInvalid
+
+
+class TextProblems(MotionInvalid):
+    """Problems with a file's bytes or characters, each (line, what): one line each."""
+
+    def __init__(self, path: Path, problems: list[tuple[int | None, str]]) -> None:
+        self.path, self.problems = path, tuple(problems)
+        lines = [f"{path}:{line}: {what}" if line else f"{path}: {what}" for line, what in problems]
+        if len(lines) > 1:
+            shown = lines[:_SHOWN] + (
+                [f"... and {len(lines) - _SHOWN} more"] if len(lines) > _SHOWN else []
+            )
+            lines = [f"{path}: {len(lines)} problems:", *shown]
+        super().__init__("\n".join(lines))
+
+
+_SHOWN = 20  # as steervote.core.fields.SHOWN_PROBLEMS
 
 
 class LineMap(dict[Any, Any]):
@@ -53,8 +72,46 @@ class LineList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+# Tags a file may write: none at all, or the three a person uses to say "this is text",
+# "a mapping", "a list". Any other (`!!int abc`, `!!timestamp`, `!!binary`, `!!set`, `!foo`,
+# `!!python/...`) would reach PyYAML's constructors, whose errors are Python's own.
+_PLAIN_TAGS = frozenset(
+    {None, "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+)
+
+
 class LineLoader(yaml.SafeLoader):
-    """A SafeLoader whose mappings and sequences record their lines; no implicit timestamps."""
+    """A SafeLoader whose mappings and sequences record their lines; no implicit timestamps,
+    no tags but !!str, !!map and !!seq."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """As SafeLoader, but a node with a tag other than !!str, !!map or !!seq is an error."""
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _PLAIN_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"a YAML tag ({shown}) is not read in steervote files: remove it and write "
+                "the value alone (in quotes, if it is text)",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """As SafeLoader, but a value Python cannot convert (a number of more than 4,300
+        digits) is a located error, not Python's ValueError."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError):
+            digits = len(str(node.value)) if isinstance(node, yaml.ScalarNode) else 0
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a number of {digits} digits is too long to read: put it in quotes if it is text",
+                node.start_mark,
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """As SafeLoader, but a key that appears twice is an error."""
@@ -107,16 +164,19 @@ LineLoader.yaml_implicit_resolvers = {
 }
 
 
-def read_yaml(path: Path) -> object:
-    """Parse one YAML document from the file; MotionInvalid (with the line) if it cannot be read."""
+def read_yaml(path: Path, *, kind: str = "YAML file") -> object:
+    """Parse one YAML document from the file; MotionInvalid (with the line) if it cannot be
+    read. `kind` names the file in messages ("motion file")."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise MotionInvalid(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise MotionInvalid(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise MotionInvalid(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = utf8_text(raw, path)
+    refused = refused_characters(text, kind)
+    if refused:
+        raise TextProblems(path, refused)
     try:
         return yaml.load(text, Loader=LineLoader)  # noqa: S506 (LineLoader is a SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -127,6 +187,108 @@ def read_yaml(path: Path) -> object:
         raise MotionInvalid(f"{path}: YAML syntax error: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise MotionInvalid(f"{path}: YAML syntax error: nested too deeply") from None
+
+
+# --- bytes and characters a file cannot hold ---------------------------------------------
+# What YAML 1.1 refuses in a stream (PyYAML's Reader.NON_PRINTABLE: C0 controls but tab,
+# line feed and carriage return; DEL; C1 controls; U+FFFE and U+FFFF), and what it reads but
+# a person cannot see: NEXT LINE, LINE SEPARATOR and PARAGRAPH SEPARATOR, which YAML takes
+# for line breaks (so every line number after one would differ from the editor's), and a
+# byte order mark after the start of the file. PyYAML's own message names a character
+# offset and quotes the character; these name the line and column, and the code point.
+_REFUSED = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_INVISIBLE_BREAKS = {
+    "\x85": "NEXT LINE",
+    "\u2028": "LINE SEPARATOR",
+    "\u2029": "PARAGRAPH SEPARATOR",
+}
+_OTHER_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def utf8_text(raw: bytes, path: Path) -> str:
+    """The text of a file's bytes (UTF-8, an opening byte order mark dropped); TextProblems
+    naming the line and column of the first byte that is not UTF-8, or the encoding the
+    file was saved in instead (UTF-16 and UTF-32, with or without their byte order mark)."""
+    for bom, name in _OTHER_ENCODINGS:
+        if raw.startswith(bom):
+            raise TextProblems(path, [(None, f"{_saved_as(name)}")])
+    if raw.count(0) * 4 > len(raw) > 0 and (raw[0::2].count(0) or raw[1::2].count(0)):
+        # Every other byte NUL: ASCII text in UTF-16 without a byte order mark.
+        raise TextProblems(path, [(None, _saved_as("UTF-16"))])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8-sig", "surrogateescape")
+    bad = [(line, column, ch) for line, column, ch in _located(text, re.compile("[\udc80-\udcff]"))]
+    line, column, ch = bad[0]
+    more = len(bad) - 1
+    rest = f" ({more} more such {'byte' if more == 1 else 'bytes'}, the last on line {bad[-1][0]})"
+    raise TextProblems(
+        path,
+        [
+            (
+                line,
+                f"column {column}: byte 0x{ord(ch) - 0xDC00:02X} is not UTF-8 text"
+                + (rest if more else "")
+                + ": the file was saved in another encoding (such as Windows-1252 or "
+                "Latin-1); save it as UTF-8",
+            )
+        ],
+    )
+
+
+def _saved_as(encoding: str) -> str:
+    return (
+        f"the file is saved as {encoding} text: save it as UTF-8 (a choice in the editor's Save As)"
+    )
+
+
+def refused_characters(text: str, kind: str) -> list[tuple[int | None, str]]:
+    """(line, what) for each line holding a character YAML refuses or cannot show: the
+    first such character of the line, its column (1-based, in characters) and code point,
+    and how many more the line holds. Never the character itself."""
+    by_line: dict[int, list[tuple[int, str]]] = {}
+    for line, column, ch in _located(text, _REFUSED):
+        by_line.setdefault(line, []).append((column, ch))
+    problems: list[tuple[int | None, str]] = []
+    for line, found in by_line.items():
+        column, ch = found[0]
+        more = f" (and {len(found) - 1} more on this line)" if len(found) > 1 else ""
+        problems.append(
+            (line, f"column {column}: {_character(ch)} is not allowed in a {kind}; remove it{more}")
+        )
+    return problems
+
+
+def _located(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int, str]]:
+    """(line, column, character) of each match of `pattern`, lines as YAML counts them."""
+    starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+    line = 0
+    for match in pattern.finditer(text):
+        while line + 1 < len(starts) and starts[line + 1] <= match.start():
+            line += 1
+        yield line + 1, match.start() - starts[line] + 1, match.group()
+
+
+def _character(ch: str) -> str:
+    """A refused character in words, with its code point."""
+    code = f"U+{ord(ch):04X}"
+    if ch in _INVISIBLE_BREAKS:
+        return f"an invisible line break ({code} {_INVISIBLE_BREAKS[ch]})"
+    if ch == "\ufeff":
+        return f"a byte order mark ({code}, invisible; it belongs only at the start of a file)"
+    if unicodedata.category(ch) == "Cc":
+        return f"a control character ({code})"
+    return f"a character that is not text ({code})"
 
 
 # --- YAML syntax errors in plain words ------------------------------------------------
@@ -193,12 +355,57 @@ def plain_words(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int | None
                 )
         if problem.startswith("mapping values"):
             return n + 1, _colon_in_value(text)
-    if problem.startswith("found undefined alias"):
+    if problem.startswith("found undefined alias") or exc.context == "while scanning an alias":
         return n + 1, "a value that starts with * is read as a YAML alias: put it in quotes"
-    cannot_start = re.match(r"found character '(.)' that cannot start any token", problem)
+    cannot_start = re.match(
+        r"(?:found character|expected the node content, but found) '(.)'", problem
+    )
     if cannot_start:
         return n + 1, f"a value cannot start with {cannot_start[1]}: put it in quotes"
-    return n + 1, problem
+    return n + 1, _other_words(exc, problem)
+
+
+def _other_words(exc: yaml.MarkedYAMLError, problem: str) -> str:
+    """Plain words for the rarer mistakes PyYAML names in its parser's terms; its own words
+    for anything else."""
+    context = exc.context or ""
+    escape = re.match(r"found unknown escape character '(.+)'", problem)
+    if escape:
+        return (
+            f"\\{escape[1]} is not an escape YAML knows inside double quotes: write \\\\ for "
+            "a backslash, or put the value in single quotes ('...')"
+        )
+    if context == "while scanning an anchor":
+        return "a value that starts with & is read as a YAML anchor: put it in quotes"
+    if context == "while scanning a block scalar":
+        return (
+            "after | or > only a comment may follow on the same line: write the text on the "
+            "lines below, indented, or put the whole value in quotes"
+        )
+    anchor = re.match(r"found duplicate anchor '(.+)'", context)
+    if anchor and exc.context_mark is not None:
+        return (
+            f"the anchor &{anchor[1]} is given twice (first on line "
+            f"{exc.context_mark.line + 1}): give each anchor its own name"
+        )
+    if problem == "but found another document":
+        return (
+            "a second YAML document starts here (---): a steervote file holds one; "
+            "remove this line or what follows it"
+        )
+    if problem == "found unhashable key":
+        return (
+            "a field name cannot be a list or a mapping (a line that starts with [, { or ? "
+            "is read as one): put it in quotes"
+        )
+    if problem.startswith("expected a mapping or list of mappings for merging"):
+        return (
+            "<<: merges in the fields of an anchored mapping (<<: *name); to use << as a "
+            "field name, put it in quotes"
+        )
+    if problem.startswith("found incompatible YAML document"):
+        return "the %YAML line asks for a version of YAML steervote does not read: remove it"
+    return problem
 
 
 def _indent(line: str, *, after_dash: bool = False) -> int:
