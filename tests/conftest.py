@@ -48,6 +48,17 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def user_state(
+    isolated: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """propose's per-user list of stores ($STEERVOTE_STATE_DIR) in a folder of this test's
+    own, outside its working directory: never the real user's, never shared by two tests."""
+    state = tmp_path_factory.mktemp("user-state")
+    monkeypatch.setenv("STEERVOTE_STATE_DIR", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A private Dovecot for the session; use `imap_user` for a fresh, empty mailbox."""

@@ -197,7 +197,7 @@ def test_a_broken_config_is_a_failed_step(cli, isolated: Path) -> None:
     (isolated / "steervote.toml").write_text('[imap]\nhost = "h"\nprovider = "hotmail"\n')
     line, fix = failure(cli("check"))
     assert (
-        line.startswith("✗ config: ") and "provider: 'hotmail' is not one steervote knows" in line
+        line.startswith("✗ config: ") and 'provider: "hotmail" is not one steervote knows' in line
     )
     assert "gmail" in line and fix == "fix: correct that setting in the config file"
 

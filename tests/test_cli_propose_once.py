@@ -101,7 +101,7 @@ def test_a_propose_killed_waiting_for_the_250_is_never_resent_and_is_named(
     assert "no longer running" in second.out
     assert "Sent now: 11; failed: 0; pending: 0" in second.out
     assert second.err.count("\n") == 1
-    assert "1 ballot(s) may not have been delivered" in second.err
+    assert "1 ballot may not have been delivered" in second.err
     assert "Christine Shawcroft <christine.shawcroft@momentum.example>" in second.err
     assert "--resend" in second.err
     mail = received(smtp_server)

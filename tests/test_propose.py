@@ -277,7 +277,7 @@ def test_a_motion_changed_after_ballots_went_out_is_refused_and_nothing_is_sent(
 
     message = str(refused.value)
     assert "\n" not in message
-    assert f"{what} changed after 1 ballot(s) went out" in message
+    assert f"{what} changed after 1 ballot went out" in message
     assert MOTION_ID in message
     assert smtp_server.messages == []
     assert store.ballots(MOTION_ID) == before
@@ -357,5 +357,5 @@ def test_ballots_left_unsent_are_not_sent_after_the_vote_closed(
 
     assert "\n" not in str(refused.value)
     assert "closed at 2027-01-19 09:30 UTC" in str(refused.value)
-    assert "13 ballot(s)" in str(refused.value)
+    assert "13 ballots" in str(refused.value)
     assert smtp_server.messages == []

@@ -79,7 +79,7 @@ def test_a_per_minute_limit_spaces_the_sends(cli, isolated: Path, smtp_server: S
     toml_config(isolated, smtp=smtp_lines(smtp_server, extra="max_per_minute = 240\n"))
     run = cli("propose", "motions/new-constitution.yaml", "--yes", "--no-check")
     assert run.code == 0, run.err
-    assert "Sending limits: 240 a minute" in run.out and "14 message(s) take about 3 s" in run.out
+    assert "Sending limits: 240 a minute" in run.out and "14 messages take about 3 s" in run.out
     times = sorted(m.at for m in smtp_server.messages)
     assert len(times) == len(EVERYONE)
     gaps = [b - a for a, b in pairwise(times)]
@@ -176,7 +176,7 @@ def test_propose_refuses_a_send_that_would_end_after_voting_closes(
     run = cli("propose", "motions/new-constitution.yaml", "--yes", "--allow-late-send")
     assert run.code == 1  # one sent, then the daily limit: a later run goes on
     assert len(smtp_server.messages) == 1
-    assert "daily sending limit is reached (1 messages in 24 hours" in run.err
+    assert "daily sending limit is reached (1 message in 24 hours" in run.err
 
 
 def test_a_run_stopped_while_it_waits_for_its_slot_leaves_that_ballot_pending(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 from steervote import config_mail
-from steervote.config_mail import Auth, OAuth2Settings, SettingProblems, shown
+from steervote.config_mail import OAuth2Settings
+from steervote.config_problems import SettingProblems, shown
+from steervote.config_server import SECURITY as SECURITY
+from steervote.config_server import Security as Security
+from steervote.config_server import ServerSettings as ServerSettings
+from steervote.config_server import server_settings
+from steervote.config_toml import read_toml
 from steervote.core.deadline import timezone_named
 from steervote.core.fields import closest, did_you_mean
 from steervote.core.mail_text import header_problem
@@ -21,36 +25,8 @@ from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.errors import ConfigInvalid
 
 CONFIG_NAME = "steervote.toml"
-SECURITY = ("none", "starttls", "ssl")
-Security = Literal["none", "starttls", "ssl"]
 DEFAULT_SENDER = "steervote <steervote@localhost>"
 DEFAULT_REPLY_TO = "votes@localhost"
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSettings:
-    """An SMTP or IMAP server; the password itself is resolved only when connecting."""
-
-    host: str
-    port: int
-    security: Security
-    username: str | None = None
-    password_env: str | None = None
-    password_command: str | None = None
-    folder: str = "INBOX"
-    # How to sign in: "password", or "oauth2" with a token from oauth2_token_command or
-    # the built-in sign-in ([oauth2], `steervote login`); None mechanism: what is offered.
-    auth: Auth = "password"
-    oauth2_token_command: str | None = None
-    oauth2_mechanism: str | None = None
-    provider: str | None = None  # the preset it was filled from (providers.toml)
-    # [smtp] only: messages this mailbox may send a minute and in any 24 hours.
-    max_per_minute: int | None = None
-    max_per_day: int | None = None
-
-    def __repr__(self) -> str:
-        # Never print a secret: only where it comes from.
-        return f"{self.host}:{self.port} ({self.security})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +82,6 @@ _SECTIONS: dict[str, set[str]] = {
     "oauth2": config_mail.OAUTH2_KEYS,
     "tally": {"max_message_bytes", "trusted_authserv_ids", "trusted_received_by"},
 }
-_DEFAULT_PORTS = {
-    ("smtp", "none"): 25,
-    ("smtp", "starttls"): 587,
-    ("smtp", "ssl"): 465,
-    ("imap", "none"): 143,
-    ("imap", "starttls"): 143,
-    ("imap", "ssl"): 993,
-}
 
 
 def load_settings(
@@ -129,7 +97,7 @@ def load_settings(
     path = config or (Path(env["STEERVOTE_CONFIG"]) if env.get("STEERVOTE_CONFIG") else None)
     if path is None and (cwd / CONFIG_NAME).is_file():
         path = cwd / CONFIG_NAME
-    data = _read_toml(path) if path is not None else {}
+    data = read_toml(path) if path is not None else {}
     where = str(path) if path else "defaults"
     found = SettingProblems()
     covered = _check_keys(data, where, found)
@@ -138,8 +106,8 @@ def load_settings(
     url = found.check(_database_url, data.get("database", {}), env, where)
     ballot = data.get("ballot", {})
     bs = found.check(_ballot, ballot, where)
-    smtp = found.check(_server, data, "smtp", where)
-    imap = found.check(_server, data, "imap", where)
+    smtp = found.check(server_settings, data, "smtp", where)
+    imap = found.check(server_settings, data, "imap", where)
     if "smtp" in data and "from" not in ballot:
         found.add(f"{where}: [ballot] from: required when [smtp] is configured")
     tally = data.get("tally", {})
@@ -169,73 +137,6 @@ def load_settings(
     return Settings(
         base, path, url, bs, smtp, imap, limit, authserv_ids, received_by, oauth2=oauth2
     )
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """The TOML of a config file; ConfigInvalid saying in plain words why it cannot be read."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigInvalid(f"{path}: config file not found") from None
-    except OSError as e:  # a folder, a file that cannot be read
-        raise ConfigInvalid(f"{path}: cannot be read: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8-sig")  # Notepad's byte order mark is no problem
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise ConfigInvalid(
-            f"{path}:{line}: byte 0x{raw[e.start]:02X} is not UTF-8 text: save the file as UTF-8"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigInvalid(_toml_problem(path, str(e), text)) from None
-
-
-# tomllib's message, "<what> (at line L, column C)" or "(at end of document)".
-_TOML_AT = re.compile(
-    r"(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)"
-)
-
-
-def _toml_problem(path: Path, message: str, text: str) -> str:
-    """A TOML syntax error in plain words, with its line: `<file>:<line>: not valid TOML: ...`."""
-    m = _TOML_AT.fullmatch(message)
-    if m is None:
-        return f"{path}: not valid TOML: {message}"
-    what, line = m["what"], int(m["line"] or text.count("\n") + 1)
-    column = int(m["column"] or 1)
-    source = (text.splitlines() or [""])[min(line, len(text.splitlines() or [""])) - 1]
-    said = _toml_words(what, source, column)
-    return f"{path}:{line}: not valid TOML: {said}"
-
-
-def _toml_words(what: str, source: str, column: int) -> str:
-    """Plain words for tomllib's problem `what` at `column` of the line `source`."""
-    rest = source[column - 1 :].strip()
-    illegal = re.fullmatch(r"Illegal character '(.+)'", what)
-    if what == "Invalid value" and rest.lower() in ("true", "false"):
-        return f"write true and false in lowercase (column {column})"
-    if what == "Invalid value" and rest and rest[0] not in "[{\"'0123456789+-":
-        key = source[: column - 1].strip().rstrip("=").strip()
-        return f'text must be in quotes: {key} = "{rest.split(" #")[0].strip()}"'
-    if illegal and illegal[1] in ("\\n", "\\r"):
-        return "the quote that opens the value is never closed: end it on the same line"
-    if illegal:
-        code = ord(illegal[1].encode().decode("unicode_escape"))
-        return f"column {column}: a control character (U+{code:04X}) is not allowed; remove it"
-    if what == "Cannot overwrite a value":
-        return "a setting is given twice: keep one"
-    declared = re.fullmatch(r"Cannot declare \((.*)\) twice", what)
-    if declared:
-        names = ".".join(n.strip(" '\"") for n in declared[1].split(",") if n.strip())
-        return f"[{names}] is given twice: keep one and put all its settings there"
-    if what == "Unescaped '\\' in a string":
-        return (
-            "a backslash inside double quotes starts an escape: write \\\\ for a backslash, "
-            "or use single quotes ('...')"
-        )
-    return f"{what[:1].lower()}{what[1:]} (column {column})"
 
 
 def _presets(data: dict[str, Any]) -> list[config_mail.MailPreset] | None:
@@ -393,65 +294,6 @@ def _check_keys(data: dict[str, Any], where: str, found: SettingProblems) -> set
             found.add(f"{where}: [{section}] {key}: unknown setting{hint}")
             covered.update((section, c) for c in closest(key, known) if c not in body)
     return covered
-
-
-def _server(data: dict[str, Any], section: str, where: str) -> ServerSettings | None:
-    """[smtp] or [imap], None if absent; ConfigInvalid with each problem, one a line."""
-    body = data.get(section)
-    if body is None:
-        return None
-    found = SettingProblems()
-    preset = found.check(config_mail.preset_of, body, section, where)
-    host, port, security = config_mail.endpoint(body, section, where, preset)
-    if not (found.lines and host is None):  # an unknown provider was to give the host
-        found.check(_host, host, section, where)
-    if security not in SECURITY:
-        found.add(
-            f"{where}: [{section}] security: expected one of {', '.join(SECURITY)}, "
-            f"got {shown(security)}"
-        )
-    elif port is None:
-        port = _DEFAULT_PORTS[(section, security)]
-    if port is not None and (
-        not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
-    ):
-        found.add(f"{where}: [{section}] port: expected a whole number 1-65535, got {shown(port)}")
-    if body.get("password_env") and body.get("password_command"):
-        found.add(f"{where}: [{section}]: set password_env or password_command, not both")
-    strings = {
-        key: found.check(config_mail.text, body, key, section, where)
-        for key in ("username", "password_env", "password_command", "folder")
-    }
-    auth = found.check(config_mail.server_auth, body, section, where, preset)
-    limits = found.check(config_mail.limits, body, where, preset) if section == "smtp" else {}
-    found.raise_lines()
-    assert auth is not None and limits is not None and isinstance(host, str)
-    return ServerSettings(
-        host=host,
-        port=port,
-        security=cast(Security, security),
-        username=strings["username"],
-        password_env=strings["password_env"],
-        password_command=strings["password_command"],
-        folder=strings["folder"] or "INBOX",
-        **auth,
-        **limits,
-    )
-
-
-def _host(host: object, section: str, where: str) -> None:
-    if host is None or host == "":
-        raise ConfigInvalid(f"{where}: [{section}] host: required (or provider = ...)")
-    if not isinstance(host, str):
-        raise ConfigInvalid(
-            f"{where}: [{section}] host: expected a host name in quotes, got {shown(host)}"
-        )
-    try:
-        host.encode("idna")  # what connecting will do; a control or bidi mark cannot pass
-    except UnicodeError:
-        raise ConfigInvalid(
-            f"{where}: [{section}] host: {shown(host)} is not a host name"
-        ) from None
 
 
 def _bool(body: dict[str, Any], key: str, where: str, section: str, *, default: bool) -> bool:

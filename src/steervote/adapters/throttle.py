@@ -74,9 +74,10 @@ class ThrottledTransport:
         now = self._now()
         resume = self._window.day_allows(now)
         if resume > now:
+            n = self.limits.per_day
             raise SendingPaused(
-                f"the daily sending limit is reached ({self.limits.per_day} messages in 24 "
-                f"hours, {self._what}); the rest go with a re-run after "
+                f"the daily sending limit is reached ({n:,} message{'' if n == 1 else 's'} "
+                f"in 24 hours, {self._what}); the rest go with a re-run after "
                 f"{resume.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
             )
         slot = self._window.next_slot(now)
@@ -85,17 +86,7 @@ class ThrottledTransport:
 
     def send(self, msg: EmailMessage | bytes, *, sender: str, recipients: Sequence[str]) -> Any:
         """Wait for the next slot, send, and stop the run (SendingPaused) at a limit."""
-        now = self._now()
-        resume = self._window.day_allows(now)
-        if resume > now:
-            raise SendingPaused(
-                f"the daily sending limit is reached ({self.limits.per_day} messages in 24 "
-                f"hours, {self._what}); the rest go with a re-run after "
-                f"{resume.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-            )
-        slot = self._window.next_slot(now)
-        if slot > now:
-            self._sleep((slot - now).total_seconds())
+        self.wait_turn()
         result = self.inner.send(msg, sender=sender, recipients=recipients)
         if result.ok or result.delivery_unknown:
             self._window.record(self._now())

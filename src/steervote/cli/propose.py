@@ -28,11 +28,12 @@ from steervote.terminal import untrusted
 
 if TYPE_CHECKING:
     from steervote.adapters.store import Store
+    from steervote.cli.propose_stores import StoreGuard
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
     from steervote.core.records import Amendment, BallotRecord
-    from steervote.services.propose import Plan, Transport
+    from steervote.services.propose import Plan, ProposeResult, Transport
 
 
 def _extensions(transport: Transport) -> dict[str, str] | None:
@@ -173,6 +174,16 @@ def propose(
             "voting closes.",
         ),
     ] = False,
+    second_store: Annotated[
+        bool,
+        typer.Option(
+            "--second-store",
+            help="Send although another store on this computer already holds ballots of this "
+            "motion (the same id, or the same motion under another id): every member gets a "
+            "second ballot, whose replies only this store sees. Without it such a run is "
+            "refused, naming the other store.",
+        ),
+    ] = False,
 ) -> None:
     """Send every voting member a personal ballot (observers an information copy).
 
@@ -180,8 +191,11 @@ def propose(
     without its confirmation (a broken connection, a killed run) is never sent again
     unless named with --resend. One propose of a motion runs at a time. A motion changed
     after its ballots went out is refused. Everything (files, addresses, the SMTP
-    server's SMTPUTF8 and SIZE) is checked before anything is written. Exit 0 when all
-    ballots are sent, 1 when any failed or is unconfirmed, 2 on invalid input.
+    server's SMTPUTF8 and SIZE) is checked before anything is written. Run where there is
+    no store yet, it says a new one will be created; a motion whose ballots another store
+    on this computer holds (propose run from the wrong folder, or with another --config)
+    is refused unless --second-store. Exit 0 when all ballots are sent, 1 when any failed
+    or is unconfirmed, 2 on invalid input.
 
     Examples:
 
@@ -192,8 +206,8 @@ def propose(
     """
     from steervote import render
     from steervote.adapters.store import store_exists
+    from steervote.cli import propose_stores as stores
     from steervote.core.ballot import Addressing, compose_ballot, new_token
-    from steervote.core.records import BallotStatus
     from steervote.services import propose as service
 
     settings = settings_of(ctx)
@@ -207,6 +221,7 @@ def propose(
     # A run that will only show the plan (a dry run, or no terminal to confirm on and
     # no --yes) must not create a database either.
     only_shows = dry_run or (not yes and not sys.stdin.isatty())
+    guard = stores.guard_of(settings, motion, attachments)
     with ExitStack() as cleanup:
         transport = None if only_shows else cleanup.enter_context(closing(transport_of(settings)))
         if transport is not None and settings.smtp is not None and not no_check:
@@ -215,13 +230,9 @@ def propose(
             service.check_server(
                 motion, addressing, attachments, extensions=_extensions(transport), server=where
             )
-        # A new store is created only once something will be written: a run that only
-        # shows the plan, or whose question is answered no, leaves no database behind.
-        store = (
-            None
-            if (only_shows or not yes) and not store_exists(settings.database_url)
-            else open_store(settings)
-        )
+        # A new store is created only once the plan is shown, checked and confirmed: a run
+        # that only shows it, is refused, or is answered no leaves no database behind.
+        store = open_store(settings) if store_exists(settings.database_url) else None
         if store is not None and not only_shows:
             _hold(cleanup, store, motion.id)
         plan = service.plan(
@@ -233,24 +244,17 @@ def propose(
             resend=resend or (),
             amend=amend,
         )
-        render.motion_summary(consoles.out, plan.motion, plan.fingerprint, title="Propose")
-        if plan.amendment is not None:
-            _amendment_note(plan)
-        consoles.out.print(
-            f"Transport: {where}\nTo send: {len(plan.to_send)} "
-            f"({sum(x.voting for x in plan.to_send)} ballots, "
-            f"{sum(not x.voting for x in plan.to_send)} copies); already sent: {plan.already_sent}",
-            markup=False,
-            highlight=False,
+        _show_plan(
+            settings, store, plan, where, guard, refuse_late=not dry_run and not allow_late_send
         )
-        if plan.interrupted:
-            consoles.out.print(
-                f"Delivery unconfirmed: {len(plan.interrupted)} (a propose that stopped had "
-                "handed them to the server; not sent again)",
-                markup=False,
-                highlight=False,
-            )
-        _send_time(settings, store, plan, refuse=not dry_run and not allow_late_send)
+        here = stores.place(settings)
+        stores.refuse_elsewhere(
+            guard,
+            motion.id,
+            plan,
+            here=here if store is not None else f"a new store at {here}",
+            allowed=second_store,
+        )
         if dry_run:
             first = plan.motion.committee.members[0]
             sample = compose_ballot(
@@ -261,31 +265,28 @@ def propose(
             consoles.out.print("Dry run: nothing written, nothing sent.")
             return
         if not plan.to_send and not plan.interrupted:
-            consoles.out.print("Every ballot has already been sent. Nothing to do.")
-            if plan.unconfirmed:
-                consoles.out.print(
-                    f"Delivery still unconfirmed: {_who(plan.unconfirmed, limit=None)}; "
-                    f"{_RESEND_HINT}",
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
+            _nothing_to_do(plan)
             return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
-            if plan.to_send and not typer.confirm(f"Send {len(plan.to_send)} message(s) now?"):
-                consoles.out.print("Nothing sent.")
-                return
+        if not yes and not _confirmed(plan, None if store is not None else here):
+            consoles.out.print("Nothing sent.")
+            return
         if store is None:
             # The answer was yes: the store is created now, and the plan made again under
             # its lock (another run may have begun while the question waited).
             store = open_store(settings)
             _hold(cleanup, store, motion.id)
             plan = service.plan(
-                motion, store, addressing, now=now(), attachments=attachments, resend=resend or ()
+                motion,
+                store,
+                addressing,
+                now=now(),
+                attachments=attachments,
+                resend=resend or (),
+                amend=amend,
             )
         assert transport is not None
+        if plan.to_send:
+            stores.remember(guard, plan, now())
         with progress_bar(len(plan.to_send)) as advance:
             result = service.propose(
                 plan,
@@ -295,6 +296,71 @@ def propose(
                 now=now,
                 progress=lambda _: advance(),
             )
+    _report(result, motion, _rerun(ctx, motion_file))
+
+
+def _show_plan(
+    settings: Settings,
+    store: Store | None,
+    plan: Plan,
+    where: str,
+    guard: StoreGuard,
+    *,
+    refuse_late: bool,
+) -> None:
+    """The motion, where its ballots go, how many, and (under sending limits) how long;
+    that the store will be created if it does not exist yet."""
+    from steervote import render
+    from steervote.cli import propose_stores as stores
+
+    render.motion_summary(consoles.out, plan.motion, plan.fingerprint, title="Propose")
+    if plan.amendment is not None:
+        _amendment_note(plan)
+    if store is None:
+        stores.new_store_note(settings, guard)
+    voting = sum(x.voting for x in plan.to_send)
+    _say(
+        f"Transport: {where}\nTo send: {render.plural(len(plan.to_send), 'message')} "
+        f"({render.plural(voting, 'ballot')}, "
+        f"{render.plural(len(plan.to_send) - voting, 'copy', 'copies')}); "
+        f"already sent: {plan.already_sent:,}"
+    )
+    if plan.interrupted:
+        n = len(plan.interrupted)
+        _say(
+            f"Delivery unconfirmed: {render.plural(n, 'message')} (a propose that stopped had "
+            f"handed {'it' if n == 1 else 'them'} to the server; not sent again)"
+        )
+    _send_time(settings, store, plan, refuse=refuse_late)
+
+
+def _nothing_to_do(plan: Plan) -> None:
+    consoles.out.print("Every ballot has already been sent. Nothing to do.")
+    if plan.unconfirmed:
+        _say(f"Delivery still unconfirmed: {_who(plan.unconfirmed, limit=None)}; {_RESEND_HINT}")
+
+
+def _confirmed(plan: Plan, new_store: str | None) -> bool:
+    """The secretary's yes (InvalidInput without a terminal: --yes is needed). The question
+    names the store it creates, if it creates one."""
+    from steervote import render
+
+    if not sys.stdin.isatty():
+        raise InvalidInput("no terminal to confirm on: pass --yes to send the ballots")
+    if not plan.to_send:
+        return True
+    send = f"send {render.plural(len(plan.to_send), 'message')} now?"
+    question = f"Create the store {new_store} and {send}" if new_store else send.capitalize()
+    return typer.confirm(untrusted(question, 2000))
+
+
+def _report(result: ProposeResult, motion: Motion, rerun: str) -> None:
+    """The ballots' table and counts, what failed or is unconfirmed, and when no ballot went
+    out, that voting has not started; exit 1 when anything failed or is unconfirmed."""
+    from steervote import render
+    from steervote.core.records import BallotStatus
+    from steervote.services import propose as service
+
     render.ballots(consoles.out, result.ballots)
     failed = [x for x in result.ballots if x.status is BallotStatus.FAILED]
     consoles.out.print(
@@ -305,25 +371,66 @@ def propose(
         consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
     if failed:
         # The table may be cut to the terminal's width: name each refusal in full here.
-        consoles.err.print(
-            f"error: {len(failed)} ballot(s) refused: {_who(failed, detail=True)}; "
-            "re-run propose to retry them",
-            markup=False,
-            highlight=False,
+        _say_err(
+            f"error: {render.plural(len(failed), 'ballot')} refused: "
+            f"{_who(failed, detail=True)}; re-run propose to retry them"
         )
     unsure = [x for x in result.ballots if service.unconfirmed(x)]
     if result.unconfirmed_now:
         # Every one of them, this run's and earlier runs': a run that found some may have
         # been stopped before it could name them.
-        consoles.err.print(
-            f"warning: {len(unsure)} ballot(s) may not have been delivered (handed to the "
-            "server, which never confirmed them: the connection broke or the propose sending "
-            f"them stopped; not sent again): {_who(unsure, limit=None)}; {_RESEND_HINT}",
-            markup=False,
-            highlight=False,
+        it = "it" if len(unsure) == 1 else "them"
+        _say_err(
+            f"warning: {render.plural(len(unsure), 'ballot')} may not have been delivered "
+            f"(handed to the server, which never confirmed {it}: the connection broke or the "
+            f"propose sending {it} stopped; not sent again): {_who(unsure, limit=None)}; "
+            f"{_RESEND_HINT}"
         )
+    if not service.any_went_out(result.ballots):
+        _say(_not_started(motion, rerun))
     if failed or result.error or result.unconfirmed_now:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _not_started(motion: Motion, rerun: str) -> str:
+    """What a run that sent no ballot at all means for the vote, and how to go on. A
+    relative deadline counts from the first ballot that goes out (services.propose.plan)."""
+    from steervote.core.deadline import parse_duration
+
+    if parse_duration(motion.closes_spec):
+        when = (
+            f", and the deadline (closes: {motion.closes_spec}) counts from the first ballot "
+            "that goes out."
+        )
+    else:
+        when = (
+            f"; it still closes at {motion.closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC, as the "
+            "motion file says."
+        )
+    return (
+        f"No ballot went out: voting has not started{when} Once the problem above is "
+        f"fixed, re-run: {rerun}"
+    )
+
+
+def _rerun(ctx: typer.Context, motion_file: Path) -> str:
+    """The command that resumes this propose, as the secretary can type it."""
+    import shlex
+
+    from steervote.terminal import this_program
+
+    config = f" --config {shlex.quote(str(ctx.obj))}" if ctx.obj is not None else ""
+    return f"{this_program()} propose {shlex.quote(str(motion_file))}{config}"
+
+
+def _say(text: str) -> None:
+    consoles.out.print(
+        untrusted(text, 4000, oneline=False), markup=False, highlight=False, soft_wrap=True
+    )
+
+
+def _say_err(text: str) -> None:
+    consoles.err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_smtp(settings: Settings) -> None:
@@ -350,6 +457,7 @@ def _check_smtp(settings: Settings) -> None:
 def _send_time(settings: Settings, store: Store | None, plan: Plan, *, refuse: bool) -> None:
     """Under [smtp] sending limits, say how long sending takes and when the last ballot
     goes; InvalidInput (nothing written) when that is after voting closes and `refuse`."""
+    from steervote import render
     from steervote.cli import sending_limits
     from steervote.core.send_schedule import schedule
 
@@ -372,9 +480,11 @@ def _send_time(settings: Settings, store: Store | None, plan: Plan, *, refuse: b
         if when.runs > 1
         else ""
     )
+    n = len(plan.to_send)
     consoles.out.print(
-        f"Sending limits: {said} ([smtp] max_per_minute, max_per_day): {len(plan.to_send):,} "
-        f"message(s) take about {_duration(when.duration)}; the last goes out about "
+        f"Sending limits: {said} ([smtp] max_per_minute, max_per_day): "
+        f"{render.plural(n, 'message')} {'takes' if n == 1 else 'take'} about "
+        f"{_duration(when.duration)}; the last goes out about "
         f"{when.last.astimezone(UTC):%Y-%m-%d %H:%M} UTC{runs}.",
         markup=False,
         highlight=False,

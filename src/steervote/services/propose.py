@@ -15,6 +15,7 @@ Store.propose_lock.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import secrets
@@ -26,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Protocol
 
+from steervote.adapters.known_stores import KnownStore, still_there
 from steervote.adapters.store import RecordedMotion, Store
 from steervote.core.address import needs_smtputf8
 from steervote.core.ballot import (
@@ -118,6 +120,37 @@ INTERRUPTED = (
 
 
 _WENT_OUT = (BallotStatus.SENT, BallotStatus.SENDING)
+
+
+def any_went_out(ballots: Sequence[BallotRecord]) -> bool:
+    """Whether any of these ballots or copies was handed to the server (confirmed or not)."""
+    return any(b.status in _WENT_OUT for b in ballots)
+
+
+_ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def content_digest(motion: Motion, attachments: Sequence[Attachment]) -> str:
+    """SHA-256 (hex) over what members vote on (as motion_digest) but not the motion's id,
+    and with a relative deadline as written ("7d"), not the date it gave: the same motion
+    file proposed under another id, or on another day, has the same one."""
+    relative = bool(parse_duration(motion.closes_spec))
+    fixed = replace(motion, id="", closes=_ANY_DAY if relative else motion.closes)
+    spec = motion.closes_spec if relative else ""
+    return hashlib.sha256(f"{motion_digest(fixed, attachments)}\x00{spec}".encode()).hexdigest()
+
+
+def elsewhere(
+    entries: Sequence[KnownStore], motion_id: str, content: str, here: str
+) -> tuple[KnownStore, ...]:
+    """The stores other than `here` (known_stores.store_name) that still exist and hold
+    this motion: by its id, or by its content under another id (`content_digest`). Newest
+    first, one entry a store."""
+    found: dict[str, KnownStore] = {}
+    for e in sorted(entries, key=lambda e: (e.motion_id != motion_id, -e.at.timestamp())):
+        if e.store != here and (e.motion_id == motion_id or e.content == content):
+            found.setdefault(e.store, e)
+    return tuple(e for e in found.values() if still_there(e.store))
 
 
 def unconfirmed(ballot: BallotRecord) -> bool:
@@ -295,7 +328,7 @@ def plan(
         raise InvalidInput(
             f"motion {motion.id}: voting closed at "
             f"{recorded.motion.closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
-            f"{len(todo)} ballot(s) never sent will not be sent now "
+            f"{_ballots(len(todo))} never sent will not be sent now "
             "(propose it under a new id to vote again)"
         )
     return Plan(
@@ -436,7 +469,7 @@ def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
         if a != b
     ] or ["attachments"]
     return (
-        f"motion {motion.id}: {', '.join(what)} changed after {sent} ballot(s) went out; "
+        f"motion {motion.id}: {', '.join(what)} changed after {_ballots(sent)} went out; "
         "refusing to send a different motion under the same id (propose it under a new id"
         + (
             "; a member left off the roll is added with --add-member ID --reason TEXT)"
@@ -444,6 +477,11 @@ def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
             else ")"
         )
     )
+
+
+def _ballots(n: int) -> str:
+    """'1 ballot', '2 ballots' (render.plural's wording; services sit below render)."""
+    return f"{n:,} ballot{'' if n == 1 else 's'}"
 
 
 def _new_ballots(motion: Motion, addressing: Addressing) -> list[BallotRecord]:
