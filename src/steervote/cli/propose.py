@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from contextlib import ExitStack, closing
-from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +21,7 @@ from steervote.cli import (
     throttled,
     transport_of,
 )
+from steervote.cli.propose_report import report, resend_hint, say, send_time, who
 from steervote.errors import ExitCode, InvalidInput
 from steervote.terminal import untrusted
 
@@ -32,8 +31,8 @@ if TYPE_CHECKING:
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
-    from steervote.core.records import Amendment, BallotRecord
-    from steervote.services.propose import Plan, ProposeResult, Transport
+    from steervote.core.records import Amendment
+    from steervote.services.propose import Plan, Transport
 
 
 def _extensions(transport: Transport) -> dict[str, str] | None:
@@ -296,7 +295,7 @@ def propose(
                 now=now,
                 progress=lambda _: advance(),
             )
-    _report(result, motion, _rerun(ctx, motion_file))
+    report(result, motion, _rerun(ctx, motion_file))
 
 
 def _show_plan(
@@ -319,7 +318,7 @@ def _show_plan(
     if store is None:
         stores.new_store_note(settings, guard)
     voting = sum(x.voting for x in plan.to_send)
-    _say(
+    say(
         f"Transport: {where}\nTo send: {render.plural(len(plan.to_send), 'message')} "
         f"({render.plural(voting, 'ballot')}, "
         f"{render.plural(len(plan.to_send) - voting, 'copy', 'copies')}); "
@@ -327,17 +326,17 @@ def _show_plan(
     )
     if plan.interrupted:
         n = len(plan.interrupted)
-        _say(
+        say(
             f"Delivery unconfirmed: {render.plural(n, 'message')} (a propose that stopped had "
             f"handed {'it' if n == 1 else 'them'} to the server; not sent again)"
         )
-    _send_time(settings, store, plan, refuse=refuse_late)
+    send_time(settings, store, plan, refuse=refuse_late)
 
 
 def _nothing_to_do(plan: Plan) -> None:
     consoles.out.print("Every ballot has already been sent. Nothing to do.")
     if plan.unconfirmed:
-        _say(f"Delivery still unconfirmed: {_who(plan.unconfirmed, limit=None)}; {_RESEND_HINT}")
+        say(f"Delivery still unconfirmed: {who(plan.unconfirmed, limit=None)}; {resend_hint()}")
 
 
 def _confirmed(plan: Plan, new_store: str | None) -> bool:
@@ -354,65 +353,6 @@ def _confirmed(plan: Plan, new_store: str | None) -> bool:
     return typer.confirm(untrusted(question, 2000))
 
 
-def _report(result: ProposeResult, motion: Motion, rerun: str) -> None:
-    """The ballots' table and counts, what failed or is unconfirmed, and when no ballot went
-    out, that voting has not started; exit 1 when anything failed or is unconfirmed."""
-    from steervote import render
-    from steervote.core.records import BallotStatus
-    from steervote.services import propose as service
-
-    render.ballots(consoles.out, result.ballots)
-    failed = [x for x in result.ballots if x.status is BallotStatus.FAILED]
-    consoles.out.print(
-        f"Sent now: {result.sent_now}; failed: {len(failed)}; "
-        f"pending: {sum(x.status is BallotStatus.PENDING for x in result.ballots)}"
-    )
-    if result.error:
-        consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
-    if failed:
-        # The table may be cut to the terminal's width: name each refusal in full here.
-        _say_err(
-            f"error: {render.plural(len(failed), 'ballot')} refused: "
-            f"{_who(failed, detail=True)}; re-run propose to retry them"
-        )
-    unsure = [x for x in result.ballots if service.unconfirmed(x)]
-    if result.unconfirmed_now:
-        # Every one of them, this run's and earlier runs': a run that found some may have
-        # been stopped before it could name them.
-        it = "it" if len(unsure) == 1 else "them"
-        _say_err(
-            f"warning: {render.plural(len(unsure), 'ballot')} may not have been delivered "
-            f"(handed to the server, which never confirmed {it}: the connection broke or the "
-            f"propose sending {it} stopped; not sent again): {_who(unsure, limit=None)}; "
-            f"{_RESEND_HINT}"
-        )
-    if not service.any_went_out(result.ballots):
-        _say(_not_started(motion, rerun))
-    if failed or result.error or result.unconfirmed_now:
-        raise typer.Exit(ExitCode.FAILED)
-
-
-def _not_started(motion: Motion, rerun: str) -> str:
-    """What a run that sent no ballot at all means for the vote, and how to go on. A
-    relative deadline counts from the first ballot that goes out (services.propose.plan)."""
-    from steervote.core.deadline import parse_duration
-
-    if parse_duration(motion.closes_spec):
-        when = (
-            f", and the deadline (closes: {motion.closes_spec}) counts from the first ballot "
-            "that goes out."
-        )
-    else:
-        when = (
-            f"; it still closes at {motion.closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC, as the "
-            "motion file says."
-        )
-    return (
-        f"No ballot went out: voting has not started{when} Once the problem above is "
-        f"fixed, re-run: {rerun}"
-    )
-
-
 def _rerun(ctx: typer.Context, motion_file: Path) -> str:
     """The command that resumes this propose, as the secretary can type it."""
     import shlex
@@ -421,16 +361,6 @@ def _rerun(ctx: typer.Context, motion_file: Path) -> str:
 
     config = f" --config {shlex.quote(str(ctx.obj))}" if ctx.obj is not None else ""
     return f"{this_program()} propose {shlex.quote(str(motion_file))}{config}"
-
-
-def _say(text: str) -> None:
-    consoles.out.print(
-        untrusted(text, 4000, oneline=False), markup=False, highlight=False, soft_wrap=True
-    )
-
-
-def _say_err(text: str) -> None:
-    consoles.err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_smtp(settings: Settings) -> None:
@@ -452,68 +382,6 @@ def _check_smtp(settings: Settings) -> None:
             soft_wrap=True,
         )
         raise typer.Exit(ExitCode.FAILED)
-
-
-def _send_time(settings: Settings, store: Store | None, plan: Plan, *, refuse: bool) -> None:
-    """Under [smtp] sending limits, say how long sending takes and when the last ballot
-    goes; InvalidInput (nothing written) when that is after voting closes and `refuse`."""
-    from steervote import render
-    from steervote.cli import sending_limits
-    from steervote.core.send_schedule import schedule
-
-    limits = sending_limits(settings)
-    if not limits or not plan.to_send:
-        return
-    sent = store.sent_since(now() - timedelta(hours=24)) if store is not None else []
-    when = schedule(len(plan.to_send), limits, sent, now())
-    said = ", ".join(
-        x
-        for x in (
-            f"{limits.per_minute:,} a minute" if limits.per_minute else "",
-            f"{limits.per_day:,} in any 24 hours" if limits.per_day else "",
-        )
-        if x
-    )
-    runs = (
-        f"; it takes {when.runs} runs: each stops at the daily limit, re-run propose after "
-        "the time it names (or daily, from cron)"
-        if when.runs > 1
-        else ""
-    )
-    n = len(plan.to_send)
-    consoles.out.print(
-        f"Sending limits: {said} ([smtp] max_per_minute, max_per_day): "
-        f"{render.plural(n, 'message')} {'takes' if n == 1 else 'take'} about "
-        f"{_duration(when.duration)}; the last goes out about "
-        f"{when.last.astimezone(UTC):%Y-%m-%d %H:%M} UTC{runs}.",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    closes = plan.motion.closes
-    if when.last > closes:
-        late = (
-            f"the last ballot would go out about {when.last.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"after voting closes at {closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        )
-        if refuse:
-            raise InvalidInput(
-                f"{late}: send through a mail relay with higher limits (README: Sending "
-                "limits), give the vote longer, or pass --allow-late-send; nothing was "
-                "recorded or sent"
-            )
-        consoles.out.print(f"Warning: {late}.", markup=False, highlight=False)
-
-
-def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def _hold(cleanup: ExitStack, store: Store, motion_id: str) -> None:
@@ -554,22 +422,3 @@ def _amendment_note(plan: Plan) -> None:
         highlight=False,
         soft_wrap=True,
     )
-
-
-_RESEND_HINT = (
-    "check the mail server's log, and send again one that never arrived with "
-    "`steervote propose MOTION --resend MEMBER`"
-)
-
-
-def _who(records: Sequence[BallotRecord], *, detail: bool = False, limit: int | None = 5) -> str:
-    """Names and addresses, the first `limit` of them (None: all)."""
-    from steervote import render
-
-    limit = len(records) if limit is None else limit
-    shown = [
-        render.untrusted(f"{b.name} <{b.address}>" + (f" ({b.detail})" if detail else ""))
-        for b in records[:limit]
-    ]
-    more = f" and {len(records) - limit} more" if len(records) > limit else ""
-    return ", ".join(shown) + more
