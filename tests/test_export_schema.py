@@ -75,7 +75,7 @@ def closed(
         ("casting", "against", "--reason", "first thoughts"),
         ("casting", "for", "--reason", "the chair's casting vote"),
     ):
-        run = e.cli("rule", "new-constitution", *args, "--by", "secretary")
+        run = e.cli("rule", "new-constitution", *args, "--by", "secretary", "--yes")
         assert run.code == 0, run.err
     return e, closes, e.tally("--offline")
 

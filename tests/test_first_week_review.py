@@ -288,7 +288,7 @@ def test_review_json_keys_and_message_numbers_as_show_numbers_them(ws: Workspace
         number = next(e["number"] for e in messages if e["at"] == m["received_at"])
         assert m["message"] == number, member_id
     assert sam["message"] == 2
-    text = ws.ok("review", MOTION).out
+    text = one_line(ws.ok("review", MOTION).out)  # a hint may wrap: it names the program
     assert f"show {MOTION} sam-tarry --raw 2" in text and "[bold]I will vote later[/]" in text
     run = ws.run("review", MOTION, "--json", "--interactive")
     assert run.code == 2
@@ -379,9 +379,10 @@ def test_review_interactive_steps_through_and_records_as_it_goes(ws: Workspace) 
     term.expect("3 awaiting review")
     term.expect(r"Jon Lansman \(jon-lansman\)")
     term.expect("provided clause 9 is amended")
-    term.expect(r"\[1/3\] Ruling on jon-lansman \(for, against, abstain, none, skip, quit\):")
+    choices = r"\[f\]or, \[a\]gainst, a\[b\]stain, \[n\]one, \[s\]kip, \[q\]uit"
+    term.expect(rf"\[1/3\] Ruling on jon-lansman: {choices}:")
     term.type("maybe")
-    term.expect("'maybe' is not one of")
+    term.expect("'maybe' is not an answer")
     term.type("FOR")
     term.expect("Reason")
     term.type("   ")  # asked again: a reason is needed

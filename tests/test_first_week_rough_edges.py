@@ -267,3 +267,19 @@ def test_a_deadline_not_started_never_closes_the_vote() -> None:
     waiting = tally(motion, [], [], now=weeks_later, clock_started=False)
     assert not waiting.closed and waiting.outcome.result is Result.PENDING
     assert tally(motion, [], [], now=weeks_later).closed  # a started clock closes
+
+
+def test_show_of_a_vote_not_started_has_no_deadline(
+    cli: Any, isolated: Path, database_url: str, smtp_server: Any
+) -> None:
+    from propose_kit import MEMBERS, OBSERVERS, smtp_lines
+
+    for address in (*MEMBERS, *OBSERVERS):
+        smtp_server.refuse[address] = "550 5.1.1 no such user"
+    motion = copy_example(isolated)
+    toml_config(isolated, smtp=smtp_lines(smtp_server), database_url=database_url)
+    assert cli("propose", str(motion), "--yes", "--no-check").code == 1
+    shown = json.loads(cli("show", MOTION_ID, "jon-lansman", "--json").out)
+    assert shown["motion"]["closes"] is None
+    assert [e["kind"] for e in shown["history"]] == ["ballot"]
+    assert "voting closes" not in cli("show", MOTION_ID, "jon-lansman").out

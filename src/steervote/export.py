@@ -48,8 +48,9 @@ def tally_json(
             "quorum": m.quorum,
             # To the second: receipt times are whole seconds (IMAP INTERNALDATE), and a
             # reply at or before this second is in time.
-            "closes": _iso(m.closes.replace(microsecond=0)),
-            "status": "closed" if r.closed else "open",
+            # null while a relative deadline waits for the first ballot ("not started").
+            "closes": _iso(m.closes.replace(microsecond=0)) if r.clock_started else None,
+            "status": "closed" if r.closed else "open" if r.clock_started else "not started",
         },
         "electorate": m.electorate,
         "counts": {

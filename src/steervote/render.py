@@ -389,7 +389,7 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
         return
     cells: dict[str, list[str]] = {
         "motion": [untrusted(r.motion.id) for r in results],
-        "closes": [_day_time(r.motion.closes, r.motion.committee.timezone) for r in results],
+        "closes": [_closes_cell(r) for r in results],
         "for": [f"{r.counts.for_:,}" for r in results],
         "against": [f"{r.counts.against:,}" for r in results],
         "abstain": [f"{r.counts.abstain:,}" for r in results],
@@ -414,6 +414,13 @@ def status(console: Console, results: Sequence[TallyResult]) -> None:
     for i in range(len(results)):
         t.add_row(*(Text(cells[name][i]) for name in widths))
     console.print(t)
+
+
+def _closes_cell(r: TallyResult) -> str:
+    """'6 Dec 20:12', or 'not started' while no ballot has started a relative deadline."""
+    if not r.clock_started:
+        return "not started"
+    return _day_time(r.motion.closes, r.motion.committee.timezone)
 
 
 def _table_width(widths: dict[str, int]) -> int:
@@ -634,7 +641,7 @@ def raw_message(console: Console, data: bytes) -> None:
 if TYPE_CHECKING:
     from steervote.core.succession import Step
     from steervote.services.review import Awaiting, Report
-    from steervote.services.ruling import Ruled, Rulings, Undone
+    from steervote.services.ruling import FinalChange, Ruled, Rulings, Undone
 
 RULED_LISTED = 50  # rulings of one file listed one by one; the rest counted
 
@@ -690,71 +697,144 @@ def standing_in_words(line: MemberLine, tz: str) -> str:
     return "not voted: no reply counts and no ruling holds"
 
 
-def ruled(
-    console: Console, r: Rulings, source: str | None = None, *, sentence: bool = True
-) -> None:
-    """What a `rule` run recorded (or, dry run, would record): each ruling, what it
-    replaces, and (with `sentence`) the result sentence after it."""
-    m = r.report.result.motion
-    tz = m.committee.timezone
-    verb = "Would record" if r.dry_run else "Recorded"
-    if source is None and len(r.ruled) == 1:
-        [x] = r.ruled
-        _plain(
-            console, Text(untrusted(f"{verb} {_ruling_head(x)} on {m.id};") + " ") + _after(x, tz)
-        )
-    else:
-        where = f" from {source}" if source else ""
-        _plain(
-            console,
-            Text(untrusted(f"{verb} {_how_many(len(r.ruled), 'ruling')} on {m.id}{where}:")),
-        )
-        for x in r.ruled[:RULED_LISTED]:
-            _plain(console, Text(f"  {untrusted(_ruling_head(x))}: ") + _after(x, tz))
-        if len(r.ruled) > RULED_LISTED:
-            _plain(console, f"  … and {len(r.ruled) - RULED_LISTED:,} more")
-    if r.dry_run:
-        _plain(console, "Dry run: nothing recorded.")
-    if sentence:
-        result_sentence(console, r.report.result)
-
-
 def result_sentence(console: Console, r: TallyResult) -> None:
     """The result sentence, bold, as the tally ends with it."""
     _plain(console, Text(result_line(r), style="bold"))
 
 
+def ruled(
+    console: Console, r: Rulings, source: str | None = None, *, sentence: bool = True
+) -> None:
+    """What a `rule` run recorded (dry run or held: would record): each ruling and what it
+    replaces, each asked for that already stands, a count of both for a file, how a final
+    result changes, and (with `sentence`) the result sentence after it."""
+    m = r.report.result.motion
+    tz = m.committee.timezone
+    verb = "Recorded" if not (r.dry_run or r.held) else "Would record"
+    if source is None and len(r.ruled) + len(r.already) == 1:
+        for x in r.ruled:
+            say_quoted(console, f"{verb} {_ruling_head(x)} on {m.id}; {_after(x, tz)}")
+        for x in r.already:
+            stands = _already_standing(x, tz)
+            say_quoted(
+                console, f"{_ruling_head(x)} already stands on {m.id}: {stands}; nothing recorded."
+            )
+    else:
+        where = f" from {source}" if source else ""
+        if r.ruled or not r.already:
+            say_quoted(console, f"{verb} {plural(len(r.ruled), 'ruling')} on {m.id}{where}:")
+            _listed(console, [f"{_ruling_head(x)}: {_after(x, tz)}" for x in r.ruled])
+        if r.already:
+            say_quoted(console, f"Already recorded on {m.id}, not recorded again:")
+            _listed(console, [f"{_ruling_head(x)}: {_already_standing(x, tz)}" for x in r.already])
+        done = "would be recorded" if r.dry_run or r.held else "recorded"
+        say_quoted(console, f"{len(r.ruled):,} {done}, {len(r.already):,} already recorded.")
+    _say_change(console, r.change, m.closes, tz, would=r.dry_run or r.held)
+    if r.dry_run:
+        overturns = r.change is not None and not r.change.settles
+        say_quoted(
+            console,
+            "Dry run: nothing recorded"
+            + (" (recording it asks first, or needs --yes)." if overturns else "."),
+        )
+    if sentence:
+        result_sentence(console, r.report.result)
+
+
+def undone(console: Console, u: Undone) -> None:
+    """What `rule --undo` did (held: would do), what stands after it, and how a final result
+    changes."""
+    m = u.report.result.motion
+    tz = m.committee.timezone
+    whose = "the chair's casting vote" if u.member is None else f"{u.member.name} ({u.member.id})"
+    ruling = step_in_words(u.ruling, tz)
+    if u.held:
+        say_quoted(
+            console, f"Would undo {ruling} on {whose} (kept in the audit trail, marked undone)."
+        )
+    else:
+        say_quoted(console, f"Undid {ruling} on {whose}: kept in the audit trail, marked undone.")
+    if u.line is not None:
+        stands = standing_in_words(u.line, tz)
+    elif u.casting is not None:
+        stands = f"{step_in_words(u.casting.ruling, tz)} stands as the casting vote"
+    else:
+        stands = "no casting vote is recorded"
+    say_quoted(console, f"{'Then' if u.held else 'Now'}: {stands}")
+    _say_change(console, u.change, m.closes, tz, would=u.held)
+    if not u.held:
+        result_sentence(console, u.report.result)
+
+
+def say_quoted(console: Console, text: str) -> None:
+    """One line (or paragraph) of text that quotes names and reasons from files and the
+    store: escaped, no markup, no highlighting, wrapped between words."""
+    console.print(untrusted(text, 4000), markup=False, highlight=False, emoji=False)
+
+
+def _listed(console: Console, lines: list[str]) -> None:
+    for line in lines[:RULED_LISTED]:
+        say_quoted(console, f"  {line}")
+    if len(lines) > RULED_LISTED:
+        say_quoted(console, f"  … and {len(lines) - RULED_LISTED:,} more")
+
+
 def _ruling_head(x: Ruled) -> str:
+    """'FOR for Sam Tarry (sam-tarry)', 'the chair's casting vote AGAINST'."""
     vote = x.ruling.vote.value.upper() if x.ruling.vote else "no vote"
     if x.member is None:
         return f"the chair's casting vote {vote}"
     return f"{vote} for {x.member.name} ({x.member.id})"
 
 
-def _after(x: Ruled, tz: str) -> Text:
-    said = replaces_in_words(x, tz) + "."
+def _after(x: Ruled, tz: str) -> str:
+    """What the ruling replaced ('replaces AGAINST from the reply of 12 Jan 10:02'), or that
+    nothing stood and why (a late reply is named: it existed, but never counted), and
+    whether the ruling stands."""
+    from steervote.core.tally import day_and_time
+
+    said = replaces_in_words(x, tz)
+    if not x.replaces and x.late is not None:
+        read = f" ({x.late.vote.value.upper()})" if x.late.vote is not None else ""
+        said += (
+            f": the reply of {day_and_time(x.late.received_at, tz)}{read} came after the "
+            "deadline and is not counted"
+        )
+    said += "."
     if not x.stands and x.line is not None:
         # A reply received after the ruling's own time (a clock ahead of ours) replaced it.
         said += f" It does not stand: now {standing_in_words(x.line, tz)}"
-    return Text(untrusted(said, 2000))
+    return said
 
 
-def undone(console: Console, u: Undone) -> None:
-    """What `rule --undo` did and what stands now."""
-    m = u.report.result.motion
-    tz = m.committee.timezone
-    r = u.ruling
-    whose = "the chair's casting vote" if u.member is None else f"{u.member.name} ({u.member.id})"
-    head = f"Undid {step_in_words(r, tz)} on {whose}: kept in the audit trail, marked undone."
-    _plain(console, Text(untrusted(head, 2000)))
-    if u.line is not None:
-        now = standing_in_words(u.line, tz)
-    elif u.casting is not None:
-        now = f"{step_in_words(u.casting.ruling, tz)} stands as the casting vote"
-    else:
-        now = "no casting vote is recorded"
-    _plain(console, Text("Now: ") + Text(untrusted(now, 2000)))
-    result_sentence(console, u.report.result)
+def _already_standing(x: Ruled, tz: str) -> str:
+    """'the ruling of 12 Jan 10:02 (FOR, by sec) stands, for the same reason'."""
+    return f"{step_in_words(x.ruling, tz)} stands, for the same reason"
+
+
+def change_words(change: FinalChange) -> str:
+    """'CARRIED → DEFEATED'."""
+    return " → ".join(x.value.upper().replace("_", " ") for x in (change.before, change.after))
+
+
+def _say_change(
+    console: Console, change: FinalChange | None, closes: datetime, tz: str, *, would: bool
+) -> None:
+    """'This changes the final result: CARRIED → DEFEATED (voting closed …).' when it does."""
+    from steervote.core.result_line import local_time
+
+    if change is None:
+        return
+    verb = (
+        ("would settle" if would else "settles")
+        if change.settles
+        else ("would change" if would else "changes")
+    )
+    say_quoted(
+        console,
+        f"This {verb} the final result: {change_words(change)} (voting closed "
+        f"{local_time(closes, tz)}).",
+    )
 
 
 def awaiting(console: Console, a: Awaiting, motion: Motion) -> None:

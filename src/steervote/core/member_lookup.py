@@ -23,27 +23,35 @@ def find_member(motion: Motion, who: str) -> Member:
     text = " ".join(who.split())
     if not text:
         raise InvalidInput("MEMBER is empty: give a member id, an address or a whole name")
-    members = motion.committee.members
-    for m in members:
-        if m.id == text.lower():
-            return m
+    found = members_named(motion, text)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        ids = ", ".join(m.id for m in found)
+        raise InvalidInput(f"{who!r} names several members of {motion.id}: {ids}; give an id")
     if "@" in text:
         addresses = mailbox_addresses(text) or [normalize_address(text)]
-        found = [m for m in members if set(addresses) & set(m.addresses())]
-        if len(found) == 1:
-            return found[0]
         if any(normalize_address(o.email) in addresses for o in motion.committee.observers):
             raise InvalidInput(
                 f"{who!r} is an observer of {motion.id}: a copy for information, no vote"
             )
-    else:
-        found = [m for m in members if _folded(m.name) == _folded(text)]
-        if len(found) == 1:
-            return found[0]
-    if len(found) > 1:
-        ids = ", ".join(m.id for m in found)
-        raise InvalidInput(f"{who!r} names several members of {motion.id}: {ids}; give an id")
+    members = motion.committee.members
     raise InvalidInput(f"no member {who!r} on motion {motion.id}{_did_you_mean(members, text)}")
+
+
+def members_named(motion: Motion, who: str) -> list[Member]:
+    """The voting members `who` names exactly, no near misses: the member of that id, else
+    (text with an @) every member with that address or alias, else every member of that
+    whole name (case and accents ignored). Empty when none."""
+    text = " ".join(who.split())
+    members = motion.committee.members
+    by_id = [m for m in members if m.id == text.lower()]
+    if by_id:
+        return by_id
+    if "@" in text:
+        addresses = set(mailbox_addresses(text) or [normalize_address(text)])
+        return [m for m in members if addresses & set(m.addresses())]
+    return [m for m in members if _folded(m.name) == _folded(text)]
 
 
 def _folded(name: str) -> str:

@@ -13,10 +13,10 @@ not meet, says whether the quorum is met, and gives the deadline.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from steervote.core.ballot import votes_needed
-from steervote.core.deadline import timezone_named
+from steervote.core.deadline import parse_duration, timezone_named
 from steervote.core.motion import CastingVote, Motion, Threshold
 from steervote.core.rules import Counts, Result, decide
 from steervote.core.tally import TallyResult
@@ -54,7 +54,8 @@ def result_line(r: TallyResult, *, now: datetime | None = None) -> str:
     ]
     if r.outcome.result is Result.TIED:
         parts.append(
-            f'record the casting vote with: steervote rule {m.id} casting for|against --reason "…"'
+            f"record the casting vote with: steervote rule {m.id} --casting for|against "
+            '--reason "…"'
         )
     return "; ".join(parts)
 
@@ -166,7 +167,7 @@ def _standing(r: TallyResult, now: datetime | None) -> list[str]:
         cannot = [f"the {_awaiting(review)} cannot change it"] if review else []
         return [f"final: {closed}", *cannot]
     left = f" ({time_left(m.closes, now)} left)" if now is not None and now < m.closes else ""
-    closes = f"voting closes {deadline}{left}"
+    closes = f"voting closes {deadline}{left}" if r.clock_started else _not_started(m)
     outstanding = m.electorate - r.counts.counted
     in_review = f" ({review:,} awaiting review)" if review else ""
     if not outstanding:
@@ -175,6 +176,14 @@ def _standing(r: TallyResult, now: datetime | None) -> list[str]:
     if o.decided:
         return [f"decided before the deadline: the {who} cannot change it{in_review}", closes]
     return [f"{who}{in_review}", closes]
+
+
+def _not_started(m: Motion) -> str:
+    """'voting closes 7 days after the first ballot goes out, and none has yet'."""
+    duration = parse_duration(m.closes_spec) or timedelta()
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    after = time_left(start + duration, start, units=3)
+    return f"voting closes {after} after the first ballot goes out, and none has yet"
 
 
 def _awaiting(n: int) -> str:

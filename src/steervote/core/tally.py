@@ -112,6 +112,9 @@ class TallyResult:
     closed: bool
     casting: StandingRuling | None = None
     withdrawn: Withdrawal | None = None  # the motion was withdrawn: no result stands
+    # False while a relative deadline ("closes: 7d") waits for the first ballot to go out:
+    # motion.closes is then only the first try's guess, and voting cannot have closed.
+    clock_started: bool = True
 
 
 def tally(
@@ -121,11 +124,14 @@ def tally(
     *,
     now: datetime,
     withdrawn: Withdrawal | None = None,
+    clock_started: bool = True,
 ) -> TallyResult:
     """Count one motion from its recorded replies and the secretary's rulings.
 
     withdrawn: the motion's withdrawal, if any: the count is made as before (what was
     received stays on record) and the result carries it, so that no result is reported.
+    clock_started: False for a relative deadline no ballot has started yet (none went
+    out): voting has not closed and no reply is late, whatever motion.closes says.
     """
     by_member: dict[str, list[Received]] = defaultdict(list)
     for r in received:
@@ -137,8 +143,9 @@ def tally(
         if ruling.undone is None:
             by_member_ruled[ruling.member_id].append(ruling)
     tz = motion.committee.timezone
+    closes = motion.closes if clock_started else datetime.max.replace(tzinfo=UTC)
     lines = tuple(
-        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), motion.closes, tz)
+        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), closes, tz)
         for m in motion.committee.members
     )
     counted = [x.vote for x in lines if x.status is Status.COUNTED and x.vote is not None]
@@ -147,7 +154,7 @@ def tally(
         against=counted.count(Vote.AGAINST),
         abstain=counted.count(Vote.ABSTAIN),
     )
-    closed = now >= motion.closes
+    closed = clock_started and now >= motion.closes
     casting = _standing_ruling(walk((), by_member_ruled.get(CASTING, [])))
     outcome = decide(
         counts,
@@ -169,6 +176,7 @@ def tally(
         closed=closed,
         casting=casting,
         withdrawn=withdrawn,
+        clock_started=clock_started,
     )
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from steervote.adapters.store import Store
+from steervote.adapters.store import RecordedMotion, Store
 from steervote.core.address import mailbox_addresses
+from steervote.core.deadline import parse_duration
 from steervote.core.delivery import BallotCounts, count_ballots
-from steervote.core.motion import Member, Motion
+from steervote.core.motion import Member
 from steervote.core.records import IgnoredMessage, Received
 from steervote.core.tally import MemberLine, Status, TallyResult, tally
 from steervote.errors import UnknownMotion
@@ -34,15 +35,32 @@ class Report:
 
 
 def report(store: Store, motion_id: str, *, now: datetime, ballots: bool = False) -> Report:
-    """Count one recorded motion as it stands now (with its ballot counts if `ballots`)."""
-    motion = recorded_motion(store, motion_id)
-    replies = tuple(store.received(motion_id))
-    recorded = store.recorded_motion(motion_id)
-    withdrawn = recorded.withdrawn if recorded is not None else None
-    result = tally(motion, replies, store.rulings(motion_id), now=now, withdrawn=withdrawn)
-    counted = count_ballots(store.ballots(motion_id)) if ballots else None
-    sent = store.sent_counts(motion_id)
-    return Report(result, replies, tuple(store.ignored(motion_id)), counted, sent)
+    """Count one recorded motion as it stands now (with its ballot counts if `ballots`).
+    Raises UnknownMotion naming the recorded motions when none has this id."""
+    return report_of(store, recorded_or_unknown(store, motion_id), now=now, ballots=ballots)
+
+
+def report_of(
+    store: Store, recorded: RecordedMotion, *, now: datetime, ballots: bool = False
+) -> Report:
+    """Count a motion already loaded from the store (loading one costs O(electorate): a
+    caller that needs the motion too loads it once, with recorded_or_unknown)."""
+    motion = recorded.motion
+    replies = tuple(store.received(motion.id))
+    sent = store.sent_counts(motion.id)
+    # "closes: 7d" counts from the first ballot or copy that goes out (services.propose):
+    # until one has, the recorded deadline is only the first try's, and no clock runs.
+    started = not parse_duration(motion.closes_spec) or bool(sent.get("ballot") or sent.get("copy"))
+    result = tally(
+        motion,
+        replies,
+        store.rulings(motion.id),
+        now=now,
+        withdrawn=recorded.withdrawn,
+        clock_started=started,
+    )
+    counted = count_ballots(store.ballots(motion.id)) if ballots else None
+    return Report(result, replies, tuple(store.ignored(motion.id)), counted, sent)
 
 
 def all_reports(store: Store, *, now: datetime, ballots: bool = False) -> list[Report]:
@@ -50,13 +68,14 @@ def all_reports(store: Store, *, now: datetime, ballots: bool = False) -> list[R
     return [report(store, m, now=now, ballots=ballots) for m in store.motion_ids()]
 
 
-def recorded_motion(store: Store, motion_id: str) -> Motion:
-    """The motion recorded under this id; UnknownMotion naming the recorded ones if none."""
+def recorded_or_unknown(store: Store, motion_id: str) -> RecordedMotion:
+    """The motion recorded under this id, with its withdrawal; UnknownMotion naming the
+    recorded motions when there is none."""
     recorded = store.recorded_motion(motion_id)
     if recorded is None:
         known = ", ".join(store.motion_ids()) or "none yet"
         raise UnknownMotion(f"no motion {motion_id!r} in the store (recorded: {known})")
-    return recorded.motion
+    return recorded
 
 
 # --- awaiting review ---------------------------------------------------------------

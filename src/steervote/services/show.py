@@ -18,9 +18,9 @@ from steervote.core.member_lookup import find_member
 from steervote.core.motion import Member, Motion
 from steervote.core.receipt import is_proven
 from steervote.core.records import CASTING, BallotRecord, NoticeRecord, RecordedMessage, Ruling
-from steervote.core.tally import MemberLine, Status
+from steervote.core.tally import MemberLine, Status, TallyResult
 from steervote.errors import ExitCode, InvalidInput, SteervoteError, UnknownMotion
-from steervote.services.review import report
+from steervote.services.review import report_of
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)  # where a ballot never sent sorts
 
@@ -115,16 +115,18 @@ def member_history(store: Store, motion_id: str, who: str, *, now: datetime) -> 
         raise UnknownMotion.among(motion_id, store.motion_ids())
     motion = recorded.motion
     member = find_member(motion, who)
-    line = next(x for x in report(store, motion_id, now=now).result.lines if x.member == member)
+    result = report_of(store, recorded, now=now).result
+    line = next(x for x in result.lines if x.member == member)
     standing_ruling = line.how == "ruling"
     events: list[Event] = [_sent(b) for b in store.ballots(motion_id) if b.recipient == member.id]
     events += [_notice(n) for n in store.notices(motion_id) if n.recipient == member.id]
     # Messages tied to no motion are searched too: a member's vote sent without the ballot's
     # token or subject tag is ignored, and is what "I did vote!" is about.
     messages = [*store.messages(motion_id), *store.messages(None)]
-    events += _messages(messages, member, motion, line, standing_ruling)
+    events += _messages(messages, member, result, line, standing_ruling)
     events += _rulings(store.rulings(motion_id), member, standing_ruling)
-    events.append(Deadline(motion.closes))
+    if result.clock_started:  # else no ballot went out: "closes: 7d" has not started
+        events.append(Deadline(motion.closes))
     return History(motion, member, line, tuple(sorted(events, key=_when)))
 
 
@@ -176,7 +178,7 @@ def _notice(n: NoticeRecord) -> Sent:
 def _messages(
     recorded: Sequence[RecordedMessage],
     member: Member,
-    motion: Motion,
+    result: TallyResult,
     line: MemberLine,
     standing_ruling: bool,
 ) -> list[Message]:
@@ -195,7 +197,7 @@ def _messages(
         Message(
             number=i,
             record=r,
-            late=r.received_at > motion.closes,
+            late=result.clock_started and r.received_at > result.motion.closes,
             proven=is_proven(r.received_from),
             stands=r.ref == stands_on,
         )
@@ -234,9 +236,11 @@ def history_data(h: History) -> dict[str, Any]:
     """The `show --json` object: plain JSON types, times ISO 8601 UTC (its keys are pinned
     by tests/test_cli_show.py). Mail text is as recorded: escape it before a terminal."""
     m, member, line = h.motion, h.member, h.line
+    # null while no ballot has started a relative deadline (then no Deadline event either)
+    closes = next((e.at.isoformat() for e in h.events if isinstance(e, Deadline)), None)
     return {
         "schema": 1,
-        "motion": {"id": m.id, "title": m.title, "closes": m.closes.isoformat()},
+        "motion": {"id": m.id, "title": m.title, "closes": closes},
         "member": {
             "id": member.id,
             "name": member.name,
