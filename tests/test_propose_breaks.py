@@ -100,7 +100,10 @@ def test_error_messages_escape_what_files_hold(cli, example: Path) -> None:
     [
         (b"[ballot]\nmax_attachment_bytes = 9223372036854775807\n", "max_attachment_bytes"),
         (b'[ballot]\nfrom = "caf\xe9 <a@b.example>"\n', "not UTF-8"),
-        ('[smtp]\nhost = "smtp\u202e.example"\n'.encode(), "host: not a host name"),
+        (
+            '[smtp]\nhost = "smtp\u202e.example"\n'.encode(),
+            '[smtp] host: "smtp\\u202e.example" is not a host name',
+        ),
     ],
 )
 def test_a_broken_config_is_one_line_and_exit_2(

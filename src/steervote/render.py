@@ -773,10 +773,14 @@ def say_quoted(console: Console, text: str) -> None:
 
 
 def _listed(console: Console, lines: list[str]) -> None:
-    for line in lines[:RULED_LISTED]:
-        say_quoted(console, f"  {line}")
+    """Each line indented by two spaces (a wrapped line too), the first RULED_LISTED."""
+    from rich.padding import Padding
+
+    shown = [untrusted(x, 4000) for x in lines[:RULED_LISTED]]
     if len(lines) > RULED_LISTED:
-        say_quoted(console, f"  … and {len(lines) - RULED_LISTED:,} more")
+        shown.append(f"… and {len(lines) - RULED_LISTED:,} more")
+    for line in shown:
+        console.print(Padding(Text(line), (0, 0, 0, 2)))
 
 
 def _ruling_head(x: Ruled) -> str:
