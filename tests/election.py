@@ -12,7 +12,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from propose_kit import ballots_went_out_earlier
 from servers import DovecotServer, SmtpServer
+from steervote.config import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 IMAP_PASSWORD_ENV = "SV_TEST_IMAP_PASSWORD"
@@ -72,8 +74,14 @@ class Election:
         path.write_text(text.replace(old, new), encoding="utf-8")
 
     def propose(self, motion: str = "motions/new-constitution.yaml") -> None:
+        """Propose, then record the ballots as handed over a day ago: a test's replies are
+        appended with receipt times up to hours in the past (Dovecot takes none in the
+        future), and a reply received before its ballot went out answers no ballot."""
         run = self.cli("propose", motion, "--yes")
         assert run.code == 0, run.err
+        ballots_went_out_earlier(
+            load_settings(self.root / "steervote.toml").database_url, timedelta(days=1)
+        )
         for m in self.smtp.messages:
             msg = email.message_from_bytes(m.content)
             if "Reply-To" in msg and "votes+" in str(msg["Reply-To"]):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -247,3 +247,28 @@ class Run:
     code: int
     out: str
     err: str
+
+
+def ballots_went_out_earlier(database_url: str, by: timedelta) -> None:
+    """Move every ballot's handing-over time `by` into the past, in the store: a test that
+    delivers replies with receipt times hours in the past (Dovecot takes none in the
+    future) proposes first, and a reply received before its ballot went out answers no
+    ballot (core.tally)."""
+    from sqlalchemy import select, update
+
+    from steervote.adapters.store import BallotRow, Store
+
+    store = Store(database_url)
+    try:
+        t = BallotRow.__table__  # type: ignore[attr-defined]
+        with store.engine.begin() as connection:
+            rows = connection.execute(select(t.c.motion_id, t.c.recipient, t.c.sent_at))
+            for motion_id, recipient, sent_at in rows.all():
+                if sent_at is not None:
+                    connection.execute(
+                        update(t)
+                        .where(t.c.motion_id == motion_id, t.c.recipient == recipient)
+                        .values(sent_at=sent_at - by)
+                    )
+    finally:
+        store.close()

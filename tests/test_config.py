@@ -46,7 +46,6 @@ def test_database_url_from_environment_wins(tmp_path: Path) -> None:
         ("[smtp\n", "not valid TOML"),
         ("[mail]\n", "unknown section [mail]"),
         ('[smtp]\nhost = "h"\nsecurity = "tls"\n', "security"),
-        ('[smtp]\nhost = "h"\n', "[ballot] from: required"),
         ('[imap]\nhost = "h"\nport = 0\n', "port"),
         ('[imap]\nhost = "h"\npassword = "hunter2"\n', "password"),
         ('[imap]\nhost = "h"\npassword_env = "A"\npassword_command = "b"\n', "not both"),
@@ -60,6 +59,20 @@ def test_invalid_config_names_file_and_setting(tmp_path: Path, text: str, messag
         load_settings(None, env={}, cwd=tmp_path)
     assert message in str(e.value) and "steervote.toml" in str(e.value)
     assert "hunter2" not in str(e.value)
+
+
+def test_a_problem_only_sending_has_is_kept_for_sending(tmp_path: Path) -> None:
+    """[smtp] without [ballot] from: the settings load (a command that sends nothing runs),
+    but sending, or checking that it would work, is refused with the problem."""
+    (tmp_path / "steervote.toml").write_text('[smtp]\nhost = "h"\n')
+    s = load_settings(None, env={}, cwd=tmp_path)
+    said = f"{tmp_path / 'steervote.toml'}: [ballot] from: required when [smtp] is configured"
+    with pytest.raises(ConfigInvalid) as e:
+        s.check_sending()
+    assert str(e.value) == said
+    with pytest.raises(ConfigInvalid) as e:
+        _ = s.ballot.sender
+    assert str(e.value) == said
 
 
 def test_missing_config_file_given_explicitly(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ MOTION_KEYS = {
 }
 MEMBER_KEYS = {
     *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
-    *("how", "reason", "strength", "replies", "ruling", "superseded"),
+    *("how", "reason", "strength", "replies", "late_replies", "ruling", "superseded"),
 }
 RULING_KEYS = {"vote", "reason", "by", "at", "replaces"}
 REPLY_STEP_KEYS = {

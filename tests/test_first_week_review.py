@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from election import reply_to
-from propose_kit import Run, copy_example, toml_config
+from propose_kit import Run, ballots_went_out_earlier, copy_example, toml_config
 from steervote.adapters.store import Store
 from steervote.core.motion import Committee, Member, Motion, Threshold
 from steervote.core.records import Disposition, Received, Ruling, Undo
@@ -121,6 +121,7 @@ def ws(cli: Any, isolated: Path, database_url: str) -> Workspace:
     toml_config(isolated, database_url=database_url)
     w = Workspace(isolated, cli, database_url)
     w.ok("propose", "motions/new-constitution.yaml", "--yes")
+    ballots_went_out_earlier(database_url, timedelta(days=1))  # replies come hours back
     return w
 
 
@@ -144,21 +145,25 @@ def test_members_lists_id_name_address_role_and_status(ws: Workspace) -> None:
     ws.reply(CHRISTINE, "Against.", t0)
     ws.tally()
     ws.ok("rule", MOTION, CHRISTINE, "abstain", "--reason", "phoned", "--by", "sec")
+    # At 80 columns the addresses do not fit beside the rest: two lines a member, the id
+    # whole, then where they stand, the name and every address whole.
     lines = ws.at_width(80, "members", MOTION).splitlines()
-    assert lines[0].split() == ["id", "name", "address", "status"]
-    assert len(lines) == 1 + 12 + 1  # the header, one line a member, the counts
+    assert len(lines) == 2 * 12 + 1
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
-    rows = {line.split()[0]: line for line in lines[1:13]}
-    assert rows["jon-lansman"].endswith("counted FOR") and "(chair)" in rows["jon-lansman"]
-    assert rows["sam-tarry"].endswith("in review")
-    assert rows["christine-shawcroft"].endswith("ruled ABSTAIN")
-    assert rows["maggie-simpson"].endswith("not voted")
-    assert rows["marsha-jane-thompson"].startswith("marsha-jane-thompson  ")  # ids are whole
+    rows = {lines[i]: lines[i + 1] for i in range(0, 24, 2)}
+    assert rows["jon-lansman"].startswith("  counted FOR  Jon Lansman (chair)  jon.lansman@")
+    assert rows["sam-tarry"] == (
+        "  in review  Sam Tarry  sam.tarry@momentum.example, sam@tarry.example"
+    )
+    assert rows["christine-shawcroft"].startswith("  ruled ABSTAIN  ")
+    assert rows["maggie-simpson"].startswith("  not voted  ")
     assert lines[-1] == "12 members of new-constitution: 2 counted, 1 in review, 9 not voted."
-    # Wide enough, every address and alias is shown whole.
-    wide = ws.at_width(200, "members", MOTION)
-    assert "sam.tarry@momentum.example, sam@tarry.example" in wide
-    assert "Professor Cecile Wright" in wide
+    # Wide enough: one line a member under a header, every address and alias whole.
+    wide = ws.at_width(200, "members", MOTION).splitlines()
+    assert wide[0].split() == ["id", "name", "address", "status"] and len(wide) == 1 + 12 + 1
+    row = next(x for x in wide if x.startswith("sam-tarry  "))
+    assert "sam.tarry@momentum.example, sam@tarry.example" in row and row.endswith("in review")
+    assert any("Professor Cecile Wright" in x for x in wide)
 
     data = json.loads(ws.ok("members", MOTION, "--json").out)
     assert set(data) == {"schema", "motion", "members"} and data["schema"] == 1

@@ -283,3 +283,99 @@ def test_show_of_a_vote_not_started_has_no_deadline(
     assert shown["motion"]["closes"] is None
     assert [e["kind"] for e in shown["history"]] == ["ballot"]
     assert "voting closes" not in cli("show", MOTION_ID, "jon-lansman").out
+
+
+# --- a reply before the ballot ----------------------------------------------------------
+
+
+def _into_inbox(isolated: Path, sender: str, subject: str, words: str, at: datetime) -> None:
+    """A message delivered into the local inbox at `at` (the Maildir name holds the time)."""
+    new = isolated / "mail" / "inbox" / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    raw = (
+        f"From: {sender}\r\nTo: secretary@momentum.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{int(at.timestamp())}.{len(list(new.iterdir()))}@example.org>\r\n"
+        f"Date: {at.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n\r\n{words}\r\n"
+    )
+    (new / f"{int(at.timestamp())}.M{len(list(new.iterdir()))}P1.test").write_text(raw)
+
+
+@pytest.mark.parametrize("words", ["Against", "FOR", "I abstain."])
+def test_a_message_received_before_the_ballot_went_out_is_never_counted(
+    cli: Any, isolated: Path, database_url: str, words: str
+) -> None:
+    """A discussion tagged with the motion's id before it was proposed answers no ballot:
+    review with the reason, never a vote; a reply after the ballot counts as ever."""
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    sam = "Sam Tarry <sam.tarry@momentum.example>"
+    _into_inbox(isolated, sam, f"Re: [{MOTION_ID}] draft", words, three_days_ago)
+    _proposed(cli, isolated, database_url)
+    result = json.loads(cli("tally", MOTION_ID, "--json").out)
+    [line] = [m for m in result["members"] if m["id"] == "sam-tarry"]
+    assert line["status"] == "needs_review" and line["vote"] is None, line
+    assert "before this member's ballot went out" in line["reason"]
+    assert result["counts"]["for"] + result["counts"]["against"] + result["counts"]["abstain"] == 0
+
+    _into_inbox(isolated, sam, f"Re: [{MOTION_ID}] Adopt", "For.", datetime.now(UTC))
+    again = json.loads(cli("tally", MOTION_ID, "--json").out)
+    [line] = [m for m in again["members"] if m["id"] == "sam-tarry"]
+    assert line["status"] == "counted" and line["vote"] == "for", line
+
+
+def test_a_reply_from_a_member_whose_ballot_bounced_goes_to_review(
+    cli: Any, isolated: Path, database_url: str, smtp_server: Any
+) -> None:
+    from propose_kit import smtp_lines
+
+    smtp_server.refuse["sam.tarry@momentum.example"] = "550 5.1.1 no such user"
+    motion = copy_example(isolated)
+    toml_config(isolated, smtp=smtp_lines(smtp_server), database_url=database_url)
+    assert cli("propose", str(motion), "--yes", "--no-check").code == 1
+    sam = "Sam Tarry <sam.tarry@momentum.example>"
+    _into_inbox(isolated, sam, f"Re: [{MOTION_ID}] Adopt", "Against", datetime.now(UTC))
+    result = json.loads(cli("tally", MOTION_ID, "--source", "maildir:mail/inbox", "--json").out)
+    [line] = [m for m in result["members"] if m["id"] == "sam-tarry"]
+    assert line["status"] == "needs_review" and "no ballot of this member" in line["reason"]
+
+
+def test_a_change_of_mind_after_the_deadline_is_said_not_hidden() -> None:
+    import io
+
+    from rich.console import Console
+
+    from steervote import render
+    from steervote.core.tally import tally
+    from steervote.core.vote import Vote
+    from steervote.export import tally_json
+    from test_tally import CLOSES, MOTION, T0, reply
+
+    late = CLOSES + timedelta(hours=1)
+    r = tally(MOTION, [reply("m1", Vote.FOR, T0), reply("m1", Vote.AGAINST, late)], [], now=late)
+    assert (r.lines[1].vote, r.lines[1].late_replies) == (Vote.FOR, 1)
+    out = io.StringIO()
+    render.tally(Console(file=out, width=80), r, [], now=late)
+    said = " ".join(out.getvalue().split())
+    assert "Received after the deadline, not counted: 1 reply from Member 1 (m1)." in said
+    [line] = [m for m in tally_json(r, [])["members"] if m["id"] == "m1"]
+    assert (line["status"], line["vote"], line["late_replies"]) == ("counted", "for", 1)
+
+
+def test_two_members_of_one_name_are_told_apart_in_the_report() -> None:
+    import io
+    from dataclasses import replace as changed
+
+    from rich.console import Console
+
+    from steervote import render
+    from steervote.core.motion import Member
+    from steervote.core.tally import tally
+    from test_tally import MOTION, T0
+
+    members = (*MOTION.committee.members[:3], Member("dev-patel", "Dev Patel", "d1@x.example"))
+    members += (Member("dev-patel-2", "Dev Patel", "d2@x.example"),)
+    motion = changed(MOTION, committee=changed(MOTION.committee, members=members))
+    out = io.StringIO()
+    render.tally(Console(file=out, width=80), tally(motion, [], [], now=T0), [], now=T0)
+    assert "Dev Patel (dev-patel) " in out.getvalue()
+    assert "Dev Patel (dev-patel-2) " in out.getvalue()
+    assert "Member 1 (m1)" not in out.getvalue()

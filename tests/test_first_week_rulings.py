@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from propose_kit import copy_example, edit, toml_config
+from propose_kit import ballots_went_out_earlier, copy_example, edit, toml_config
 from steervote.core.vote import Vote
 from test_first_week_review import MOTION, Terminal, Workspace, hm, one_line
 
@@ -54,6 +54,7 @@ def workspace(
     toml_config(root, database_url=database_url)
     w = Workspace(root, cli, database_url)
     w.ok("propose", "motions/new-constitution.yaml", "--yes")
+    ballots_went_out_earlier(database_url, timedelta(days=1))  # replies come hours back
     return w
 
 

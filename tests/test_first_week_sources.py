@@ -64,6 +64,7 @@ def test_a_new_reply_in_a_maildir_is_read_without_a_rescan_notice(
     second = cli("tally", "new-constitution")
     said = " ".join(second.err.split())
     assert "UIDVALIDITY" not in said and "rescan" not in said
-    assert "1 read as a vote" in said and "1 already recorded" in said
+    assert "Read 1 new message " in said and "1 read as a vote" in said
+    assert "; 1 recorded before, skipped" in said
     counts = json.loads(cli("tally", "new-constitution", "--offline", "--json").out)["counts"]
     assert (counts["for"], counts["against"]) == (1, 1)

@@ -264,14 +264,14 @@ def test_casting_is_a_reserved_member_id(
 
 
 def test_file_text_reaches_the_terminal_escaped(cli, example: Path, isolated: Path) -> None:
-    # A bidi override is a sound character of a title (mail carries it), but never raw on
-    # a terminal, where it would show the text in another order than it is read.
+    # A bidi control in a title or a name would show it in another order than it is read,
+    # on a terminal and in every member's mail client: refused, named, never echoed raw.
     edit(example, "title: Adopt the new constitution", 'title: "Adopt \\u202Enoitutitsnoc"')
     edit(isolated / COMMITTEE, "name: Martyn Cook", 'name: "Martyn \\u2066Cook"')
     run = cli("validate", MOTION)
-    assert run.code == 0, run.err
-    assert "\u202e" not in run.out and "\u2066" not in run.out
-    assert "Adopt \ufffdnoitutitsnoc" in run.out
+    assert run.code == 2
+    assert "\u202e" not in run.err and "\u2066" not in run.err
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in run.err
 
 
 # --- 3. internationalised addresses --------------------------------------------------

@@ -63,7 +63,7 @@ def test_uidvalidity_change_rescans_without_counting_twice(election: Election) -
     before = election.tally()
     election.dovecot.reset_uidvalidity(election.user)
     run = election.cli("tally", "new-constitution")
-    assert "full rescan" in run.err and "2 already recorded" in run.err
+    assert "full rescan" in run.err and "2 recorded before, skipped" in run.err
     assert election.tally() == before
 
 
@@ -250,7 +250,7 @@ def test_json_shape_is_the_documented_contract(election: Election) -> None:
     assert set(result["members"][0]) == {
         *("id", "name", "email", "status", "vote", "received_at", "evidence", "message_id"),
         *("how", "reason", "strength"),
-        *("replies", "ruling", "superseded"),
+        *("replies", "late_replies", "ruling", "superseded"),
     }
     datetime.fromisoformat(result["motion"]["closes"])
     datetime.fromisoformat(member(result, MEMBERS[0])["received_at"])

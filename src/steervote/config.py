@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
-from email.utils import parseaddr
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from steervote.config_server import Security as Security
 from steervote.config_server import ServerSettings as ServerSettings
 from steervote.config_server import server_settings
 from steervote.config_toml import read_toml
+from steervote.core.address import mailbox_problem
 from steervote.core.deadline import timezone_named
 from steervote.core.fields import closest, did_you_mean
 from steervote.core.mail_text import header_problem
@@ -33,12 +33,23 @@ DEFAULT_REPLY_TO = "votes@localhost"
 class BallotSettings:
     """Addresses ballots are sent from and replied to."""
 
-    sender: str = DEFAULT_SENDER
+    written_sender: str | None = None  # [ballot] from, None if not written
     reply_to: str = DEFAULT_REPLY_TO
     plus_tokens: bool = False
     timezone: str | None = None
     # Attachment bytes one ballot may carry (before base64), checked by validate.
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    # Why nothing can be sent with these settings (a `<file>: [ballot] from: ...` line), or
+    # None: a problem that only sending has, so that commands which send nothing still run.
+    sending_problem: str | None = None
+
+    @property
+    def sender(self) -> str:
+        """The From of every ballot and notice; ConfigInvalid (the sending problem) when
+        there is none to send with, so nothing is sent from a made-up address."""
+        if self.sending_problem is not None:
+            raise ConfigInvalid(self.sending_problem)
+        return self.written_sender or DEFAULT_SENDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,13 @@ class Settings:
     trusted_received_by: tuple[str, ...] = ()
     # The built-in OAuth2 sign-in used by `steervote login` and auth = "oauth2".
     oauth2: OAuth2Settings | None = None
+
+    def check_sending(self) -> None:
+        """Nothing, or ConfigInvalid with the problems only sending has (`[ballot] from:
+        required when [smtp] is configured`): what a command that sends, or checks that
+        sending would work (validate, propose, check), calls after loading."""
+        if self.ballot.sending_problem is not None:
+            raise ConfigInvalid(self.ballot.sending_problem)
 
     @property
     def outbox(self) -> Path:
@@ -91,13 +109,13 @@ def load_settings(
 
     ConfigInvalid names every independent problem at once, one a line
     (`<file>: [section] key: what`), after a first line `<file>: N problems:` if several.
+    A problem only sending has is not raised here but kept (`Settings.check_sending`), so
+    that a command which sends nothing is not stopped by it.
     """
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
-    path = config or (Path(env["STEERVOTE_CONFIG"]) if env.get("STEERVOTE_CONFIG") else None)
-    if path is None and (cwd / CONFIG_NAME).is_file():
-        path = cwd / CONFIG_NAME
-    data = read_toml(path) if path is not None else {}
+    path, named_by = _config_path(config, env, cwd)
+    data = read_toml(path, named_by) if path is not None else {}
     where = str(path) if path else "defaults"
     found = SettingProblems()
     covered = _check_keys(data, where, found)
@@ -108,8 +126,11 @@ def load_settings(
     bs = found.check(_ballot, ballot, where)
     smtp = found.check(server_settings, data, "smtp", where)
     imap = found.check(server_settings, data, "imap", where)
-    if "smtp" in data and "from" not in ballot:
-        found.add(f"{where}: [ballot] from: required when [smtp] is configured")
+    if bs is not None and "smtp" in data and "from" not in ballot:
+        # The built-in steervote@localhost would reach no one through a real server.
+        bs = replace(
+            bs, sending_problem=f"{where}: [ballot] from: required when [smtp] is configured"
+        )
     tally = data.get("tally", {})
     limit = found.check(_message_limit, tally, where)
     authserv_ids = found.check(_names, tally, "trusted_authserv_ids", where)
@@ -137,6 +158,18 @@ def load_settings(
     return Settings(
         base, path, url, bs, smtp, imap, limit, authserv_ids, received_by, oauth2=oauth2
     )
+
+
+def _config_path(config: Path | None, env: Mapping[str, str], cwd: Path) -> tuple[Path | None, str]:
+    """The config file to read (None: the built-in defaults), and what named it, as a
+    message about it says ("given with --config", "named by $STEERVOTE_CONFIG")."""
+    if config is not None:
+        return config, "given with --config"
+    if env.get("STEERVOTE_CONFIG"):
+        return Path(env["STEERVOTE_CONFIG"]), "named by $STEERVOTE_CONFIG"
+    if (cwd / CONFIG_NAME).is_file():
+        return cwd / CONFIG_NAME, ""
+    return None, ""
 
 
 def _presets(data: dict[str, Any]) -> list[config_mail.MailPreset] | None:
@@ -193,11 +226,12 @@ _MAX_LIMIT = 1_000_000_000
 def _ballot(body: dict[str, Any], where: str) -> BallotSettings:
     """The [ballot] section; ConfigInvalid with each of its problems, one a line."""
     found = SettingProblems()
-    sender = found.check(config_mail.text, body, "from", "ballot", where) or DEFAULT_SENDER
+    sender = found.check(config_mail.text, body, "from", "ballot", where)
     reply_to = found.check(config_mail.text, body, "reply_to", "ballot", where)
-    reply_to = reply_to or DEFAULT_REPLY_TO
     for key, value in (("from", sender), ("reply_to", reply_to)):
-        found.check(_check_mailbox, value, f"{where}: [ballot] {key}")
+        if value is not None:
+            found.check(_check_mailbox, value, f"{where}: [ballot] {key}")
+    reply_to = reply_to or DEFAULT_REPLY_TO
     plus_tokens = found.check(_bool, body, "plus_tokens", where, "ballot", default=False)
     timezone = found.check(_timezone, body, where)
     limit = found.check(_attachment_limit, body, where)
@@ -242,14 +276,18 @@ def _message_limit(tally: dict[str, Any], where: str) -> int:
 
 
 def _check_mailbox(value: str, where: str) -> None:
-    """A From or Reply-To value ("Name <address>" or an address): one header line, one
-    sound address; ConfigInvalid saying why not."""
+    """A From or Reply-To value as written: one header line with nothing invisible in it,
+    then one sound mailbox (core.address.mailbox_problem: the rule member addresses
+    follow too); ConfigInvalid saying why not and showing the form expected."""
     problem = header_problem(value)
-    address = parseaddr(value)[1]
-    if problem is None and (address.count("@") != 1 or not all(address.split("@"))):
-        problem = "is not an email address"
     if problem is not None:
         raise ConfigInvalid(f"{where}: {shown(value)} {problem}")
+    problem = mailbox_problem(value)
+    if problem is not None:
+        raise ConfigInvalid(
+            f"{where}: {shown(value)} is not an email address: {problem} "
+            "(expected Name <address@domain>, or just address@domain)"
+        )
 
 
 def _names(body: dict[str, Any], key: str, where: str) -> tuple[str, ...]:

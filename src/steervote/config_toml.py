@@ -10,14 +10,19 @@ from typing import Any
 from steervote.errors import ConfigInvalid
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML of a config file; ConfigInvalid saying in plain words why it cannot be read."""
+def read_toml(path: Path, named_by: str = "") -> dict[str, Any]:
+    """The TOML of a config file; ConfigInvalid saying in plain words why it cannot be read.
+
+    `named_by` says where the file's name came from ("named by $STEERVOTE_CONFIG"): a
+    file that is missing or cannot be read is reported with it, as the user may not know.
+    """
+    origin = f" ({named_by})" if named_by else ""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigInvalid(f"{path}: config file not found") from None
+        raise ConfigInvalid(f"{path}: config file not found{origin}") from None
     except OSError as e:  # a folder, a file that cannot be read
-        raise ConfigInvalid(f"{path}: cannot be read: {e.strerror or e}") from None
+        raise ConfigInvalid(f"{path}: cannot be read{origin}: {e.strerror or e}") from None
     try:
         text = raw.decode("utf-8-sig")  # Notepad's byte order mark is no problem
     except UnicodeDecodeError as e:

@@ -108,6 +108,7 @@ def _member_json(line: MemberLine) -> dict[str, Any]:
         "reason": line.reason,
         "strength": line.strength,
         "replies": line.replies,
+        "late_replies": line.late_replies,
         "ruling": _ruling_json(line.ruling),
         "superseded": [_superseded_json(x) for x in line.superseded],
     }

@@ -232,7 +232,7 @@ def tally(
         lines = [x for x in lines if x.status in attention][:FULL_TABLE_LIMIT]
     width = console.width
     wide = width >= WIDE
-    names = [untrusted(x.member.name, 100) for x in lines]
+    names = _told_apart(lines)
     status = [_status_word(x) for x in lines]
     votes = [x.vote.value.upper() if x.vote else "" for x in lines]
     times = [_day_time(x.received_at, tz) for x in lines]
@@ -280,6 +280,7 @@ def tally(
             f"late; {r.counts.counted:,} counted, {r.not_voted:,} not voted. "
             "Every member: --json or --csv FILE."
         )
+    _late_after_a_vote(console, r)
     if r.needs_review:
         motion_id = untrusted(r.motion.id)
         console.print(
@@ -293,6 +294,35 @@ def tally(
     at = now if now is not None else datetime.now(UTC)
     # One line when piped (a script greps it whole); wrapped between words on a terminal.
     console.print(Text(result_line(r, now=at), style="bold"), soft_wrap=not console.is_terminal)
+
+
+def _told_apart(lines: Sequence[MemberLine]) -> list[str]:
+    """Each member's name, with the id after a name two members share ('Dev Patel
+    (dev-patel-2)'): a report must never show two lines no one can tell apart."""
+    from collections import Counter
+
+    names = [untrusted(x.member.name, 100) for x in lines]
+    seen = Counter(n.casefold() for n in names)
+    return [
+        f"{n} ({x.member.id})" if seen[n.casefold()] > 1 else n
+        for n, x in zip(names, lines, strict=True)
+    ]
+
+
+def _late_after_a_vote(console: Console, r: TallyResult) -> None:
+    """'Received after the deadline, not counted: 1 reply from Alice Able (alice-able)': a
+    change of mind too late changes nothing, but a report must not hide it. (A member with
+    nothing but late replies is already a LATE line.)"""
+    late = [x for x in r.lines if x.late_replies and x.status is not Status.LATE]
+    if not late:
+        return
+    shown = ", ".join(
+        f"{plural(x.late_replies, 'reply', 'replies')} from {untrusted(x.member.name, 100)} "
+        f"({x.member.id})"
+        for x in late[:10]
+    )
+    more = f" and {len(late) - 10:,} more members (see --json)" if len(late) > 10 else ""
+    console.print(Text(f"Received after the deadline, not counted: {shown}{more}."))
 
 
 def _heading(console: Console, motion: Motion) -> None:
@@ -905,8 +935,8 @@ def review_list(console: Console, r: Report, waiting: Sequence[Awaiting]) -> Non
 
 
 def members(console: Console, r: TallyResult) -> None:
-    """One line per voting member, fitted to the console: id (whole), name and role,
-    address and aliases (cut to the space left), and where they stand."""
+    """One line per voting member: id, name and role, address and aliases, and where they
+    stand; on a console too narrow for them all whole, two lines per member."""
     from rich.cells import set_cell_size
 
     rows = [
@@ -922,6 +952,15 @@ def members(console: Console, r: TallyResult) -> None:
     widest = [max(cell_len(row[i]) for row in [header, *rows]) for i in range(4)]
     gap = 2
     id_width, status_width = widest[0], widest[3]
+    if sum(widest) + 3 * gap > console.width:
+        # Too narrow for every cell whole, and an address cut short is no use (it is what
+        # the list is read for): each member in two lines, the id whole, then where they
+        # stand, their name and their addresses (cut only past the console's width).
+        for member_id, name, address, standing in rows:
+            console.print(Text(member_id), soft_wrap=True)
+            console.print(Text(_fit(f"  {standing}  {name}  {address}", console.width)))
+        _members_summary(console, r)
+        return
     room = max(20, console.width - id_width - status_width - 3 * gap)
     name_width = min(widest[1], max(room // 2, room - widest[2]))
     address_width = min(widest[2], room - name_width)
@@ -936,6 +975,11 @@ def members(console: Console, r: TallyResult) -> None:
         text = (" " * gap).join(cell(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
         line = Text(text, style="bold" if i == 0 else "")
         console.print(line, markup=False, highlight=False, soft_wrap=True, overflow="ignore")
+    _members_summary(console, r)
+
+
+def _members_summary(console: Console, r: TallyResult) -> None:
+    """'12 members of new-constitution: 10 counted, 2 not voted.'"""
     counts = {
         "counted": r.counts.counted,
         "in review": r.needs_review,

@@ -51,6 +51,7 @@ from steervote.core.motion import (
 )
 from steervote.core.receipt import UNPROVEN
 from steervote.core.records import (
+    AddressChange,
     Amendment,
     BallotRecord,
     BallotStatus,
@@ -246,6 +247,8 @@ class AmendmentRow(SQLModel, table=True):
     at: datetime
     old_digest: str
     new_digest: str
+    # JSON list of [member id, old email, new email, old aliases, new aliases] (migration 10)
+    changed: str = "[]"
 
 
 class RulingRow(SQLModel, table=True):
@@ -494,6 +497,13 @@ def _migration_9(c: Connection) -> None:
     SQLModel.metadata.create_all(c, tables=[AmendmentRow.__table__])  # type: ignore[attr-defined]
 
 
+def _migration_10(c: Connection) -> None:
+    """Members' addresses changed by an amendment (`propose --amend-member`), old and new.
+    A store whose amendment table migration 9 made with this code has the column."""
+    if "changed" not in {column["name"] for column in inspect(c).get_columns("amendment")}:
+        c.execute(text("ALTER TABLE amendment ADD COLUMN changed VARCHAR NOT NULL DEFAULT '[]'"))
+
+
 # Numbered migrations, applied in order and recorded in schema_version, each inside the
 # one transaction that holds the migration lock (Store._migrate).
 MIGRATIONS = (
@@ -506,6 +516,7 @@ MIGRATIONS = (
     (7, _migration_7),
     (8, _migration_8),
     (9, _migration_9),
+    (10, _migration_10),
 )
 
 
@@ -681,10 +692,12 @@ class Store:
         amendment: Amendment,
         ballots: Sequence[BallotRecord],
     ) -> None:
-        """Record members added after the ballots went out: the motion's new digest and
-        quorum, every member's position as the motion now lists them, the new members and
-        their ballots (pending), and the amendment itself, in one transaction. StoreError
-        (nothing written) when the recorded digest is no longer amendment.old_digest."""
+        """Record an amendment of the electorate after the ballots went out: the motion's new
+        digest and quorum, every member's position as the motion now lists them, the new
+        members and their ballots (pending), the changed members' email and aliases and
+        the address of their voting ballot (amendment.changed), and the amendment itself,
+        in one transaction. StoreError (nothing written) when the recorded digest is no
+        longer amendment.old_digest."""
         with self._session() as s:
             row = s.get(MotionRow, motion.id)
             if row is None or row.digest != amendment.old_digest:
@@ -696,16 +709,31 @@ class Store:
             s.add(row)
             m = MemberRow.__table__  # type: ignore[attr-defined]
             added = set(amendment.added)
+            changed = {c.member_id for c in amendment.changed}
             for i, member in enumerate(motion.committee.members):
                 if member.id in added:
                     s.add(_member_row(motion.id, i, member))
-                else:
-                    s.execute(
-                        m.update()
-                        .where(m.c.motion_id == motion.id, m.c.member_id == member.id)
-                        .values(position=i)
-                    )
+                    continue
+                values: dict[str, Any] = {"position": i}
+                if member.id in changed:
+                    values.update(email=member.email, aliases=json.dumps(list(member.aliases)))
+                s.execute(
+                    m.update()
+                    .where(m.c.motion_id == motion.id, m.c.member_id == member.id)
+                    .values(**values)
+                )
             b = BallotRow.__table__  # type: ignore[attr-defined]
+            for c in amendment.changed:
+                if c.new_email != c.old_email:
+                    s.execute(
+                        b.update()
+                        .where(
+                            b.c.motion_id == motion.id,
+                            b.c.recipient == c.member_id,
+                            b.c.voting.is_(True),
+                        )
+                        .values(address=c.new_email)
+                    )
             last = s.execute(
                 sa_select(func.max(b.c.position)).where(b.c.motion_id == motion.id)
             ).scalar()
@@ -721,6 +749,12 @@ class Store:
                     at=_db_time(amendment.at),
                     old_digest=amendment.old_digest,
                     new_digest=amendment.new_digest,
+                    changed=json.dumps(
+                        [
+                            [c.member_id, c.old_email, c.new_email, c.old_aliases, c.new_aliases]
+                            for c in amendment.changed
+                        ]
+                    ),
                 )
             )
             s.commit()
@@ -741,6 +775,10 @@ class Store:
                     _aware(r.at),
                     r.old_digest,
                     r.new_digest,
+                    changed=tuple(
+                        AddressChange(i, old, new, tuple(was), tuple(now))
+                        for i, old, new, was, now in json.loads(r.changed or "[]")
+                    ),
                 )
                 for r in rows
             ]
@@ -836,6 +874,23 @@ class Store:
             s.add_all(_member_row(motion.id, i, m) for i, m in enumerate(motion.committee.members))
             s.add_all(_ballot_row(i, b) for i, b in enumerate(ballots))
             s.commit()
+
+    def ballots_sent_at(self, motion_id: str) -> dict[str, datetime | None]:
+        """When each voting member's ballot was handed to the server (UTC), by member id;
+        None for a ballot that never went out (pending or failed). A ballot sent again
+        (--resend) counts from its latest handing over."""
+        b = BallotRow.__table__  # type: ignore[attr-defined]
+        went_out = (BallotStatus.SENT.value, BallotStatus.SENDING.value)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa_select(b.c.recipient, b.c.status, b.c.sent_at).where(
+                    b.c.motion_id == motion_id, b.c.voting.is_(True)
+                )
+            ).all()
+        return {
+            r: _aware(at) if at is not None and status in went_out else None
+            for r, status, at in rows
+        }
 
     def ballots(self, motion_id: str) -> list[BallotRecord]:
         """Every ballot and copy of a motion, in electorate order."""
@@ -1861,6 +1916,7 @@ def _ballot_row(position: int, b: BallotRecord) -> BallotRow:
         message_id=b.message_id,
         status=b.status.value,
         detail=b.detail,
+        sent_at=_db_time(b.sent_at) if b.sent_at is not None else None,
     )
 
 

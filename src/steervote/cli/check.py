@@ -72,6 +72,7 @@ def check(
 
     try:
         settings = settings_of(ctx)
+        settings.check_sending()
     except ConfigInvalid as e:
         print_steps([Step(False, "config", str(e), "correct that setting in the config file")])
         consoles.out.print("1 of 1 checks failed.", markup=False)

@@ -257,7 +257,9 @@ def announce(
         bool,
         typer.Option(
             "--provisional",
-            help="Announce before the deadline a result not yet decided, marked provisional.",
+            help="Announce a result that is not yet final, marked provisional: one still "
+            "pending, a tie awaiting the casting vote, or one rulings on replies in review "
+            "could change.",
         ),
     ] = False,
     counts_only: Annotated[
@@ -269,9 +271,11 @@ def announce(
     """Announce the result to every member and observer: the result, the counts, the
     rule, the quorum, the deadline, the authority, and each member's vote.
 
-    Before the deadline only a decided result (or, with --provisional, any). Sent once
-    per result; if the result changes later (a ruling), re-running sends a correction
-    that says what changed.
+    Before the deadline only a decided result, after it only a final one: none while a
+    tie awaits the chair's casting vote or rulings on replies in review could change it
+    (rule on them first, or pass --provisional to announce it marked provisional). Sent
+    once per result; if the result changes later (a ruling), re-running sends a
+    correction that says what changed.
 
     Examples:
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from steervote.config import Settings
     from steervote.core.ballot import Addressing, Attachment
     from steervote.core.motion import Motion
-    from steervote.core.records import Amendment
+    from steervote.core.records import AddressChange, Amendment
     from steervote.services.propose import Plan, Transport
 
 
@@ -66,6 +66,11 @@ def validate(
         settings, config_problem = settings_of(ctx), None
     except ConfigInvalid as e:  # The motion is checked too: one run names every problem.
         settings, config_problem = _defaults(), e
+    else:
+        try:  # what only sending needs ([ballot] from with [smtp]): validate names it too
+            settings.check_sending()
+        except ConfigInvalid as e:
+            config_problem = e
     try:
         motion, attachments = _motion(settings, motion_file)
     except MotionInvalid as e:
@@ -161,9 +166,26 @@ def propose(
             "changes. Repeatable.",
         ),
     ] = None,
+    amend_member: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--amend-member",
+            metavar="MEMBER",
+            help="After the ballots went out, take this member's changed email and aliases "
+            "from the committee in the motion file: an amendment of the electorate, recorded "
+            "with --reason, who made it and the old and new addresses. A new email is taken "
+            "only while their ballot has not gone out (it failed, or is pending): this run "
+            "sends it there, with the same token. Aliases can change at any time. Repeatable.",
+        ),
+    ] = None,
     reason: Annotated[
         str | None,
-        typer.Option("--reason", metavar="TEXT", help="Why members are added (--add-member)."),
+        typer.Option(
+            "--reason",
+            metavar="TEXT",
+            help="Why the electorate is amended, kept with the amendment (with --add-member "
+            "or --amend-member).",
+        ),
     ] = None,
     allow_late_send: Annotated[
         bool,
@@ -189,7 +211,9 @@ def propose(
     Safe to re-run: only ballots not yet sent are sent. A ballot handed to the server
     without its confirmation (a broken connection, a killed run) is never sent again
     unless named with --resend. One propose of a motion runs at a time. A motion changed
-    after its ballots went out is refused. Everything (files, addresses, the SMTP
+    after its ballots went out is refused, naming each change; a member added to the
+    committee, or a member's changed email or aliases, are taken only by a recorded
+    amendment (--add-member, --amend-member). Everything (files, addresses, the SMTP
     server's SMTPUTF8 and SIZE) is checked before anything is written. Run where there is
     no store yet, it says a new one will be created; a motion whose ballots another store
     on this computer holds (propose run from the wrong folder, or with another --config)
@@ -202,6 +226,8 @@ def propose(
       steervote propose motions/new-constitution.yaml --dry-run
       steervote propose motions/new-constitution.yaml
       steervote propose motions/new-constitution.yaml --resend sam-tarry
+      steervote propose vote.yaml --add-member ann-other --reason "left off"
+      steervote propose vote.yaml --amend-member sam-tarry --reason "it bounced"
     """
     from steervote import render
     from steervote.adapters.store import store_exists
@@ -211,7 +237,7 @@ def propose(
 
     settings = settings_of(ctx)
     motion, attachments = _motion(settings, motion_file)
-    amend = _amendment(motion, add_member, reason)
+    amend = _amendment(motion, add_member, amend_member, reason)
     b = settings.ballot
     addressing = Addressing(b.sender, b.reply_to, b.plus_tokens)
     where = (
@@ -263,8 +289,8 @@ def propose(
             consoles.out.print(render.safe(message_preview(sample), 20_000, oneline=False))
             consoles.out.print("Dry run: nothing written, nothing sent.")
             return
-        if not plan.to_send and not plan.interrupted:
-            _nothing_to_do(plan)
+        if not plan.to_send and not plan.interrupted and plan.amendment is None:
+            _nothing_to_do(plan, _rerun(ctx, motion_file))
             return
         if not yes and not _confirmed(plan, None if store is not None else here):
             consoles.out.print("Nothing sent.")
@@ -315,6 +341,8 @@ def _show_plan(
     render.motion_summary(consoles.out, plan.motion, plan.fingerprint, title="Propose")
     if plan.amendment is not None:
         _amendment_note(plan)
+        if store is not None:
+            _read_before(store, plan)
     if store is None:
         stores.new_store_note(settings, guard)
     voting = sum(x.voting for x in plan.to_send)
@@ -333,10 +361,12 @@ def _show_plan(
     send_time(settings, store, plan, refuse=refuse_late)
 
 
-def _nothing_to_do(plan: Plan) -> None:
+def _nothing_to_do(plan: Plan, rerun: str) -> None:
     consoles.out.print("Every ballot has already been sent. Nothing to do.")
     if plan.unconfirmed:
-        say(f"Delivery still unconfirmed: {who(plan.unconfirmed, limit=None)}; {resend_hint()}")
+        say(
+            f"Delivery still unconfirmed: {who(plan.unconfirmed, limit=None)}; {resend_hint(rerun)}"
+        )
 
 
 def _confirmed(plan: Plan, new_store: str | None) -> bool:
@@ -392,20 +422,31 @@ def _hold(cleanup: ExitStack, store: Store, motion_id: str) -> None:
         consoles.out.print(f"Note: {held.note()}.", markup=False, highlight=False)
 
 
-def _amendment(motion: Motion, added: list[str] | None, reason: str | None) -> Amendment | None:
-    """The amendment asked for, or None; InvalidInput for --add-member without --reason.
-    A member is named by id, address or name, as in the motion file's committee."""
+def _amendment(
+    motion: Motion, added: list[str] | None, amended: list[str] | None, reason: str | None
+) -> Amendment | None:
+    """The amendment asked for, or None; InvalidInput for --add-member or --amend-member
+    without --reason. A member is named by id, address or name, as in the motion file's
+    committee."""
     from steervote.core.member_lookup import find_member
     from steervote.core.records import Amendment
 
-    if not added:
+    if not added and not amended:
         if reason is not None:
-            raise InvalidInput("--reason goes with --add-member")
+            raise InvalidInput("--reason goes with --add-member or --amend-member")
         return None
+    option = "--add-member" if added else "--amend-member"
     if reason is None or not reason.strip():
-        raise InvalidInput("--add-member: say why with --reason (kept with the motion)")
-    ids = tuple(find_member(motion, a).id for a in added)
-    return Amendment(ids, reason.strip(), login(), now())
+        raise InvalidInput(f"{option}: say why with --reason (kept with the motion)")
+    ids = tuple(dict.fromkeys(find_member(motion, a).id for a in added or ()))
+    changing = tuple(dict.fromkeys(find_member(motion, a).id for a in amended or ()))
+    both = sorted(set(ids) & set(changing))
+    if both:
+        raise InvalidInput(
+            f"--add-member and --amend-member both name {', '.join(both)}: a member added "
+            "comes with the addresses the file gives them"
+        )
+    return Amendment(ids, reason.strip(), login(), now(), amended=changing)
 
 
 def _amendment_note(plan: Plan) -> None:
@@ -413,12 +454,66 @@ def _amendment_note(plan: Plan) -> None:
 
     a = plan.amendment
     assert a is not None
-    consoles.out.print(
-        f"Amendment of the electorate: adds {', '.join(a.added)} ({a.reason}); now "
-        f"{plan.motion.electorate} voting members, quorum {plan.motion.quorum}. The motion's "
-        f"fingerprint changes from {format_fingerprint(a.old_digest)} to "
-        f"{format_fingerprint(a.new_digest)}: the ballots already sent keep the old one.",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+    what = [f"adds {', '.join(a.added)}"] if a.added else []
+    what += [_address_change(c) for c in a.changed]
+    fingerprint = (
+        f"The motion's fingerprint changes from {format_fingerprint(a.old_digest)} to "
+        f"{format_fingerprint(a.new_digest)}: the ballots already sent keep the old one."
+        if a.new_digest != a.old_digest
+        else f"The motion's fingerprint stays {format_fingerprint(a.new_digest)} (it covers "
+        "where ballots go, not aliases)."
     )
+    said = (
+        f"Amendment of the electorate: {'; '.join(what)} ({a.reason}); now "
+        f"{plan.motion.electorate} voting members, quorum {plan.motion.quorum}. {fingerprint}"
+    )
+    consoles.out.print(untrusted(said, 4000), markup=False, highlight=False, soft_wrap=True)
+
+
+def _read_before(store: Store, plan: Plan) -> None:
+    """Say which messages from the addresses this amendment gives members were read
+    before it, tied to no member: the tally never reads a message twice, so they stay not
+    counted; `show` lists them under the member, and a ruling records a vote one holds."""
+    from steervote.core.address import mailbox_addresses
+    from steervote.terminal import this_program
+
+    a = plan.amendment
+    assert a is not None
+    members = {m.id: m for m in plan.motion.committee.members}
+    owner: dict[str, str] = {}
+    for member_id in a.added:
+        for address in members[member_id].addresses():
+            owner[address.lower()] = member_id
+    for c in a.changed:
+        for address in {c.new_email, *c.new_aliases} - {c.old_email, *c.old_aliases}:
+            owner[address.lower()] = c.member_id
+    found = [
+        (m, owner[x])
+        for m in (*store.messages(plan.motion.id), *store.messages(None))
+        if m.member_id is None
+        for x in [next((y for y in mailbox_addresses(m.sender) if y in owner), None)]
+        if x is not None
+    ]
+    if not found:
+        return
+    whose = sorted({member_id for _, member_id in found})
+    say(
+        f"Note: {len(found):,} {'message' if len(found) == 1 else 'messages'} from the "
+        f"addresses this amendment gives {', '.join(whose)} {'was' if len(found) == 1 else 'were'}"
+        " read before it and counted for no one; the tally does not read them again. "
+        f"`{this_program()} show {plan.motion.id} {whose[0]}` lists them, and a ruling "
+        "records a vote one of them holds."
+    )
+
+
+def _address_change(c: AddressChange) -> str:
+    """'changes sam-tarry's email from a@x to b@x, aliases from none to c@y'."""
+    said = []
+    if c.new_email != c.old_email:
+        said.append(f"email from {c.old_email} to {c.new_email}")
+    if c.new_aliases != c.old_aliases:
+        said.append(
+            f"aliases from {', '.join(c.old_aliases) or 'none'} "
+            f"to {', '.join(c.new_aliases) or 'none'}"
+        )
+    return f"changes {c.member_id}'s {', '.join(said)}"

@@ -11,7 +11,7 @@ import typer
 
 from steervote.cli import consoles, now
 from steervote.errors import ExitCode, InvalidInput
-from steervote.terminal import this_program, untrusted
+from steervote.terminal import untrusted
 
 if TYPE_CHECKING:
     from steervote.adapters.store import Store
@@ -38,9 +38,10 @@ def report(result: ProposeResult, motion: Motion, rerun: str) -> None:
         consoles.err.print(f"error: {result.error}; re-run propose to send the rest", markup=False)
     if failed:
         # The table may be cut to the terminal's width: name each refusal in full here.
+        hint = amend_hint(rerun, went_out=service.any_went_out(result.ballots))
         say_err(
             f"error: {render.plural(len(failed), 'ballot')} refused: "
-            f"{who(failed, detail=True)}; re-run propose to retry them"
+            f"{who(failed, detail=True)}; re-run propose to retry them; {hint}"
         )
     unsure = [x for x in result.ballots if service.unconfirmed(x)]
     if result.unconfirmed_now:
@@ -51,7 +52,7 @@ def report(result: ProposeResult, motion: Motion, rerun: str) -> None:
             f"warning: {render.plural(len(unsure), 'ballot')} may not have been delivered "
             f"(handed to the server, which never confirmed {it}: the connection broke or the "
             f"propose sending {it} stopped; not sent again): {who(unsure, limit=None)}; "
-            f"{resend_hint()}"
+            f"{resend_hint(rerun)}"
         )
     if not service.any_went_out(result.ballots):
         say(not_started(motion, rerun))
@@ -152,10 +153,23 @@ def duration(span: timedelta) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def resend_hint() -> str:
+def resend_hint(rerun: str) -> str:
+    """How to send again a ballot that never arrived; `rerun` is this propose as typed
+    (the program, the motion file, quoted for a shell, and any --config)."""
     return (
         "check the mail server's log, and send again one that never arrived with "
-        f"`{this_program()} propose MOTION --resend MEMBER`"
+        f"`{rerun} --resend MEMBER`"
+    )
+
+
+def amend_hint(rerun: str, *, went_out: bool) -> str:
+    """How to give a member whose ballot was refused a corrected address: once any ballot
+    went out, by an amendment (services.propose.plan); before, by a plain re-run."""
+    if not went_out:
+        return f"a wrong address: correct it in the committee file, then `{rerun}`"
+    return (
+        "a wrong address: correct it in the committee file, then "
+        f"`{rerun} --amend-member MEMBER --reason TEXT`"
     )
 
 

@@ -123,6 +123,15 @@ def refuse_elsewhere(
     if not found:
         return
     first = found[0]
+    if plan.recorded and plan.already_sent:
+        # This store holds the motion and sent its ballots (a copied workspace, say): this
+        # run sends only what this store has not sent, so nobody gets a second ballot.
+        _note(
+            f"motion {motion_id} is also held by another store: {_shown(first.store)} (reach "
+            f"it with: {first.reach}); this store ({here}) sent {plan.already_sent:,} of its "
+            "ballots already and sends only the rest"
+        )
+        return
     what = (
         f"motion {motion_id} already has ballots"
         if first.motion_id == motion_id
@@ -152,6 +161,12 @@ def remember(guard: StoreGuard, plan: Plan, now: datetime) -> None:
             f"cannot add this store to the list in {guard.stores.where} ({problem}): a propose "
             "of this motion from another store will not be caught"
         )
+
+
+def _note(text: str) -> None:
+    consoles.out.print(
+        untrusted(f"Note: {text}.", 4000), markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def _shown(name: str) -> str:

@@ -246,12 +246,16 @@ def _collect(
             rescan_note = " (UIDVALIDITY changed: full rescan)"
         else:
             rescan_note = " (--rescan: read from the start)" if rescan else ""
+        # A local folder is read whole each time; what it gave before is skipped unread and
+        # is not "new" (nor, in the counts, anything at all).
+        new = result.read - result.already_recorded
+        before = result.already_recorded
         consoles.err.print(
-            f"Read {plural(result.read, 'new message')} from {result.mailbox}{rescan_note}: "
+            f"Read {plural(new, 'new message')} from {result.mailbox}{rescan_note}: "
             f"{result.votes:,} read as {'a vote' if result.votes == 1 else 'votes'}, "
             f"{result.needs_review:,} for review, "
             f"{result.ignored:,} ignored"
-            + (f", {result.already_recorded} already recorded" if result.already_recorded else "")
+            + (f"; {before:,} recorded before, skipped" if before else "")
             + _not_read(result.not_read),
             markup=False,
             highlight=False,

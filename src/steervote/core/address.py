@@ -65,6 +65,48 @@ def _problem(address: str) -> str | None:
     return None
 
 
+# "Name <address>", the form a From or Reply-To is written in; the name may be quoted.
+_NAME_AND_ADDRESS = re.compile(r"(?P<name>[^<>]*)<(?P<address>[^<>]*)>")
+# RFC 5322 3.2.3 specials a display name holds only inside double quotes (a dot is let
+# through, as every mail client writes "J. Smith" unquoted: obs-phrase, RFC 5322 4.1).
+_NAME_SPECIALS = frozenset(',;:@()[]\\<>"')
+
+
+def mailbox_problem(text: str) -> str | None:
+    """Why the text cannot be one From or Reply-To mailbox, or None when it is one:
+    `Name <address@domain>`, `"Name, with specials" <address@domain>` or a bare address,
+    the address as `address_problem` wants it. Header rules (line breaks, invisible
+    characters) are mail_text's: check them first."""
+    text = text.strip()
+    if text.count("<") > 1 or text.count(">") > 1 or (text.count("@") > 1 and "," in text):
+        return "holds more than one address: give one"
+    if "<" not in text and ">" not in text:
+        if any(ch.isspace() for ch in text):
+            return "has a space (a name goes before the address, which is in angle brackets)"
+        return address_problem(text)
+    match = _NAME_AND_ADDRESS.fullmatch(text)
+    if match is None:
+        return "cannot be read: angle brackets enclose the address, after the name"
+    address = match["address"].strip()
+    if any(ch.isspace() for ch in address):
+        return f"the address {address!r} has a space"
+    problem = address_problem(address)
+    if problem is not None:
+        return problem
+    return _display_name_problem(match["name"].strip())
+
+
+def _display_name_problem(name: str) -> str | None:
+    """Why a display name cannot stand before `<address>` as written, or None."""
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        inner = name[1:-1].replace("\\\\", "").replace('\\"', "")
+        return None if '"' not in inner else "the name has a quote inside its quotes"
+    special = next((ch for ch in name if ch in _NAME_SPECIALS), None)
+    if special is not None:
+        return f"the name holds {special!r}: put the name in double quotes"
+    return None
+
+
 def is_email_address(address: str) -> bool:
     """True if the text is a syntactically sound email address."""
     return address_problem(address) is None

@@ -22,6 +22,17 @@ ID_LIMIT = 64
 # line and paragraph separators.
 _NOT_IN_HEADER = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BODY_CONTROLS_ALLOWED = frozenset("\t\n")
+# Characters that show nothing yet change how text reads or compares, so a name or a title
+# can be disguised (CVE-2021-42574, "Trojan Source"; Unicode UTS #39, Default_Ignorable):
+# every format character (category Cf: the Bidi_Control set, zero-width space, word joiner,
+# byte order mark, soft hyphen, invisible operators, tags) and the letters and marks that
+# are drawn as nothing (combining grapheme joiner, Hangul fillers, Khmer inherent vowels).
+_INVISIBLE_OTHERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+# ZERO WIDTH NON-JOINER and JOINER are how Persian, the Indic scripts and emoji sequences
+# are written (Unicode 15, 23.2): kept between letters, marks or symbols of those scripts
+# (from U+0370 on), refused next to Latin text or a space, where they only hide.
+_JOINERS = frozenset("\u200c\u200d")
+_JOINED = frozenset({"Lo", "Lm", "Ll", "Lu", "Lt", "Mn", "Mc", "So"})
 # An RFC 2047 encoded word, as the stdlib's header parser recognises one (any charset).
 _ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 
@@ -53,7 +64,38 @@ def header_problem(text: str) -> str | None:
         # The mail library decodes "=?utf-8?q?...?=" written in a header value, so a CR LF
         # encoded in one becomes a real line break there: a header of the writer's choice.
         return "must not hold an RFC 2047 encoded word (=?charset?q?...?=): write the text itself"
-    return line_problem(text)
+    return line_problem(text) or invisible_problem(text)
+
+
+def invisible_problem(text: str) -> str | None:
+    """Why the text would not read as what it holds (an invisible character in it), or None.
+
+    Refused: every format character (Unicode category Cf, every Bidi_Control among them)
+    and the few letters and marks drawn as nothing, but a zero-width joiner or non-joiner
+    between two letters, marks or symbols of a script that needs it (Persian, Devanagari,
+    emoji sequences: anything from U+0370 on).
+    """
+    if text.isascii():
+        return None
+    for at, ch in enumerate(text):
+        if ch in _JOINERS and _joins(text, at):
+            continue
+        if ch in _INVISIBLE_OTHERS or unicodedata.category(ch) == "Cf":
+            return (
+                f"must not hold an invisible character ({_describe(ch)}), which can disguise "
+                "the text: remove it"
+            )
+    return None
+
+
+def _joins(text: str, at: int) -> bool:
+    """True when the joiner at `at` stands between two characters of a script that uses it."""
+    if at == 0 or at == len(text) - 1:
+        return False
+    return all(
+        ord(ch) >= 0x370 and unicodedata.category(ch) in _JOINED
+        for ch in (text[at - 1], text[at + 1])
+    )
 
 
 def line_problem(text: str) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from steervote.core.address import address_problem, normalize_address
-from steervote.core.fields import Problems, invalid, show
+from steervote.core.fields import Problems, did_you_mean, invalid, show
 from steervote.core.mail_text import name_problem
 from steervote.core.motion import Member
 from steervote.core.slug import is_slug, slugify
@@ -16,6 +16,14 @@ from steervote.core.slug import is_slug, slugify
 # `steervote rule MOTION casting ...` records the chair's casting vote: no member may
 # have this id, or a ruling on them could not be told from the casting vote.
 RESERVED_IDS = frozenset({"casting"})
+# The roles a member may have, in lower case: "chair" gives the casting vote
+# (`casting_vote: chair`); the others are offices shown beside the proposer's name on the
+# ballot. A set, so that a misspelt "chiar" is refused where it is written rather than
+# silently leaving the committee without a chair.
+# Roles with a meaning of their own: "chair" gives the casting vote (`casting_vote: chair`).
+# Any other role is free text (printed beside the name), unless it is a near miss of one
+# of these: a typo must not quietly cost the chair the casting vote.
+ROLES = ("chair", "secretary", "treasurer", "vice-chair")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +95,9 @@ def _member(
     for key, address in [("email", entry.email), *(("aliases", a) for a in entry.aliases)]:
         found.check(_address, entry, key, address, by_address)
     found.check(_check_own_addresses, entry)
+    role = found.check(_role, entry)
     found.raise_any()
     assert member_id is not None
-    # Roles are lower-cased so that `role == "chair"` holds however the file spells it.
-    role = entry.role.lower() if entry.role else None
     return Member(member_id, entry.name, entry.email, entry.aliases, role)
 
 
@@ -104,6 +111,23 @@ def _address(
     owner = by_address.setdefault(normalize_address(address), entry)
     if owner is not entry:
         entry.fail(key, f"{show(address)} is also an address of {owner.name} ({owner.where()})")
+
+
+def _role(entry: MemberEntry) -> str | None:
+    """The entry's role in lower case (so that `role == "chair"` holds however the file
+    spells it), None if it has none; MotionInvalid at the role when it is a near miss of
+    one of ROLES ('chiar', 'Chair.'), which is a typo rather than a role of its own."""
+    if not entry.role:
+        return None
+    role = entry.role.lower()
+    near = did_you_mean(role, ROLES)
+    if role not in ROLES and near:
+        entry.fail(
+            "role",
+            f"unknown role {show(entry.role)}{near}; the roles steervote knows are "
+            f"{', '.join(ROLES)} (chair gives the casting vote); any other is shown as written",
+        )
+    return role
 
 
 def _member_id(entry: MemberEntry) -> str:

@@ -83,9 +83,22 @@ class NoticeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressChange:
+    """One member's addresses before and after an amendment (`propose --amend-member`)."""
+
+    member_id: str
+    old_email: str
+    new_email: str
+    old_aliases: tuple[str, ...] = ()
+    new_aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Amendment:
-    """Members added to a motion's electorate after its ballots went out (`propose
-    --add-member`): who, why, when (aware UTC), and the digests before and after."""
+    """A motion's electorate amended after its ballots went out: members added (`propose
+    --add-member`) and members' addresses changed (`propose --amend-member`, the old and
+    new addresses in `changed`); who, why, when (aware UTC), and the digests before and
+    after. `amended` names the members whose addresses are to change (before planning)."""
 
     added: tuple[str, ...]  # member ids
     reason: str
@@ -93,6 +106,8 @@ class Amendment:
     at: datetime
     old_digest: str = ""
     new_digest: str = ""
+    amended: tuple[str, ...] = ()  # member ids
+    changed: tuple[AddressChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,7 +162,7 @@ def _standing(r: TallyResult, now: datetime | None) -> list[str]:
     review = r.needs_review
     if r.closed:
         closed = f"voting closed {deadline}"
-        if review and _review_can_change(r):
+        if review and review_can_change(r):
             return [closed, f"not final: a ruling on the {_awaiting(review)} can change it"]
         cannot = [f"the {_awaiting(review)} cannot change it"] if review else []
         return [f"final: {closed}", *cannot]
@@ -190,7 +190,7 @@ def _awaiting(n: int) -> str:
     return f"{n:,} awaiting review"
 
 
-def _review_can_change(r: TallyResult) -> bool:
+def review_can_change(r: TallyResult) -> bool:
     """After the deadline: could rulings on the members in review change the result?
 
     Their rulings may each count FOR, AGAINST, ABSTAIN or no vote. Carrying is monotone in

@@ -13,7 +13,7 @@ before it; otherwise, unless it says the same, the member is in review with both
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -70,6 +70,7 @@ class MemberLine:
     ruling: StandingRuling | None = None
     superseded: tuple[Replaced, ...] = ()
     reading: str = ""
+    late_replies: int = 0  # replies received after the deadline: none of them counts
 
     @property
     def standing(self) -> str:
@@ -125,6 +126,7 @@ def tally(
     now: datetime,
     withdrawn: Withdrawal | None = None,
     clock_started: bool = True,
+    ballots_sent: Mapping[str, datetime | None] | None = None,
 ) -> TallyResult:
     """Count one motion from its recorded replies and the secretary's rulings.
 
@@ -132,6 +134,10 @@ def tally(
     received stays on record) and the result carries it, so that no result is reported.
     clock_started: False for a relative deadline no ballot has started yet (none went
     out): voting has not closed and no reply is late, whatever motion.closes says.
+    ballots_sent: when each member's ballot was handed to the server (None: it never
+    was), by member id. A reply received before the member's ballot went out (a message
+    tagged with the motion's id in a discussion before it was proposed, a reply to a ballot
+    that bounced) answers no ballot: it goes to review, never counted. None: not checked.
     """
     by_member: dict[str, list[Received]] = defaultdict(list)
     for r in received:
@@ -145,7 +151,13 @@ def tally(
     tz = motion.committee.timezone
     closes = motion.closes if clock_started else datetime.max.replace(tzinfo=UTC)
     lines = tuple(
-        _line(m, by_member.get(m.id, []), by_member_ruled.get(m.id, []), closes, tz)
+        _line(
+            m,
+            _answering(by_member.get(m.id, []), ballots_sent, m.id, tz),
+            by_member_ruled.get(m.id, []),
+            closes,
+            tz,
+        )
         for m in motion.committee.members
     )
     counted = [x.vote for x in lines if x.status is Status.COUNTED and x.vote is not None]
@@ -178,6 +190,35 @@ def tally(
         withdrawn=withdrawn,
         clock_started=clock_started,
     )
+
+
+def _answering(
+    replies: list[Received],
+    ballots_sent: Mapping[str, datetime | None] | None,
+    member_id: str,
+    tz: str,
+) -> list[Received]:
+    """The member's replies, each received before their ballot went out (or with no ballot
+    out at all) turned to review with the reason. Receipt times are whole seconds: a reply
+    in the ballot's own second is after it."""
+    if ballots_sent is None or member_id not in ballots_sent:
+        return replies
+    sent = ballots_sent[member_id]
+    out = []
+    for r in replies:
+        if sent is None:
+            why = "received while no ballot of this member had gone out (it failed or is pending)"
+        elif r.received_at.replace(microsecond=0) < sent.replace(microsecond=0):
+            why = (
+                f"received {day_and_time(r.received_at, tz)}, before this member's ballot went "
+                f"out ({day_and_time(sent, tz)}): it answers no ballot"
+            )
+        else:
+            out.append(r)
+            continue
+        said = f"; reads as {r.vote.value.upper()}" if r.vote else ""
+        out.append(replace(r, disposition=Disposition.NEEDS_REVIEW, reason=why + said))
+    return out
 
 
 def _line(
@@ -214,9 +255,12 @@ def _line(
                 len(replies),
                 last.ref,
                 last.strength.value,
+                late_replies=len(late),
             )
         return MemberLine(member, Status.NOT_VOTED, None, None, None, None, None, "", 0)
-    return _standing_line(member, timely, walk(timely, rulings), len(replies), tz)
+    line = _standing_line(member, timely, walk(timely, rulings), len(replies), tz)
+    # A change of mind after the deadline changes nothing, but must not go unsaid.
+    return replace(line, late_replies=len(late)) if late else line
 
 
 def _standing_line(member: Member, timely: list[Received], w: Walk, n: int, tz: str) -> MemberLine:

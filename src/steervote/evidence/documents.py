@@ -82,6 +82,16 @@ def motion_document(
                 "at": when(a.at),
                 "old_digest": a.old_digest,
                 "new_digest": a.new_digest,
+                "changed": [
+                    {
+                        "member": c.member_id,
+                        "old_email": c.old_email,
+                        "new_email": c.new_email,
+                        "old_aliases": list(c.old_aliases),
+                        "new_aliases": list(c.new_aliases),
+                    }
+                    for c in a.changed
+                ],
             }
             for a in amendments
         ],

@@ -20,6 +20,7 @@ from steervote.adapters.store import Store
 from steervote.core.ballot import Addressing
 from steervote.core.member_lookup import find_member
 from steervote.core.notice import compose_notice, draft
+from steervote.core.notice_result import Awaited, announced_state, awaited
 from steervote.core.notice_text import (
     Body,
     announcement_body,
@@ -273,14 +274,21 @@ def announce(
     from the one announced last goes out as a correction saying what changed (even one
     announced before that). Neither --counts-only nor a result decided early becoming
     final at the deadline makes another result. InvalidInput before the deadline unless
-    the outcome is decided or provisional."""
-    result = _current(store, motion_id, now)
-    if not result.closed and not result.outcome.decided and not provisional:
+    the outcome is decided or provisional, and at any time while a tie awaits the casting
+    vote or, after the deadline, rulings on replies in review could change the result
+    (notice_result.announced_state): the message says what to do."""
+    result = report(store, motion_id, now=now).result
+    if result.withdrawn is not None:
         raise InvalidInput(
-            f"motion {motion_id}: the result is still pending before the deadline; "
-            "announce it after the deadline, once decided, or with --provisional"
+            f"motion {motion_id} was withdrawn ({result.withdrawn.reason}): there is no "
+            "result to announce, not even a provisional one. steervote does not mail word "
+            "of a withdrawal: tell the members yourself (their addresses: steervote members "
+            f"{motion_id})"
         )
-    provisional = provisional and not result.closed and not result.outcome.decided
+    settled = announced_state(result) != "provisional"
+    if not settled and not provisional:
+        raise InvalidInput(_not_settled(result))
+    provisional = provisional and not settled
     # Which result is announced does not depend on what the message lists: keyed on the
     # whole result (each member's line included), the same result announced with and
     # without --counts-only is one announcement, never a "correction" of itself.
@@ -322,6 +330,37 @@ def announce(
     bodies = {(n.recipient, key): body for n in drafts}
     plan = plan_notices(store, result.motion, NoticeKind.ANNOUNCEMENT, drafts)
     return Outgoing(plan, _writer(result, ballots, addressing, bodies, now), result)
+
+
+def _not_settled(result: TallyResult) -> str:
+    """Why the result cannot be announced as final or decided, and what the secretary can
+    do: rule on the replies in review, record the casting vote, or pass --provisional."""
+    m = result.motion.id
+    waits = awaited(result)
+    if not waits:
+        return (
+            f"motion {m}: the result is still pending before the deadline; "
+            "announce it after the deadline, once decided, or with --provisional"
+        )
+    said = []
+    if Awaited.CASTING_VOTE in waits:
+        said.append(
+            "the tie awaits the chair's casting vote: record it with "
+            f'steervote rule {m} --casting for|against --reason "…"'
+        )
+    if Awaited.REVIEW in waits:
+        n = result.needs_review
+        who = f"{n:,} {'member' if n == 1 else 'members'}"
+        said.append(
+            f"rulings on the replies of the {who} in review can change it: see "
+            f"steervote review {m}, then rule with steervote rule {m} MEMBER VOTE --reason TEXT"
+        )
+    settled = "final" if result.closed else "decided"
+    return (
+        f"motion {m}: the result cannot be announced as {settled}: "
+        + "; ".join(said)
+        + "; then announce it, or announce it now, marked provisional, with --provisional"
+    )
 
 
 def _receipt_key(stands: str, earlier: Sequence[NoticeRecord]) -> str:

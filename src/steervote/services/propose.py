@@ -43,7 +43,7 @@ from steervote.core.deadline import parse_duration
 from steervote.core.motion import Member, Motion
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.core.press import BallotPress
-from steervote.core.records import Amendment, BallotRecord, BallotStatus
+from steervote.core.records import AddressChange, Amendment, BallotRecord, BallotStatus
 from steervote.errors import (
     InvalidInput,
     MailServerError,
@@ -282,20 +282,23 @@ def plan(
         motion = replace(motion, closes=recorded.motion.closes)
     digest = motion_digest(motion, attachments)
     fp = fingerprint(motion, attachments)
-    if recorded is None or recorded.digest != digest:
-        ballots = store.ballots(motion.id) if store is not None and recorded else []
-        went_out = (BallotStatus.SENT, BallotStatus.SENDING)
-        sent = [b for b in ballots if b.status in went_out]
-        if recorded is not None and sent:
-            if amend is not None:
-                assert store is not None
-                return _amended(motion, recorded, store, addressing, attachments, amend)
-            raise MotionChanged(_changed(motion, recorded, len(sent)))
-        if amend is not None:
+    ballots = store.ballots(motion.id) if store is not None and recorded else []
+    sent = [b for b in ballots if b.status in _WENT_OUT]
+    if amend is not None:
+        if resend:
+            raise InvalidInput(f"--resend is a run of its own: run it without {_options(amend)}")
+        if recorded is None or not sent:
             raise InvalidInput(
-                f"--add-member: no ballot of motion {motion.id} went out yet; "
-                "propose sends to every member the file lists"
+                f"{_options(amend)}: no ballot of motion {motion.id} went out yet; propose "
+                "sends to every member as the motion file lists them, without an amendment"
             )
+        assert store is not None
+        return _amended(motion, recorded, store, addressing, attachments, amend)
+    # Everything in the file propose keeps but the digest does not cover (aliases, names,
+    # roles, observers, ...) is compared too: nothing in the file is dropped silently.
+    if recorded is None or recorded.digest != digest or differences(recorded.motion, motion):
+        if recorded is not None and sent:
+            raise MotionChanged(_changed(motion, recorded, len(sent)))
         if resend:
             raise InvalidInput(
                 f"--resend: no ballot of motion {motion.id} was sent yet; propose sends them all"
@@ -312,12 +315,6 @@ def plan(
             replaces=recorded.digest if recorded else None,
         )
     assert store is not None
-    if amend is not None:
-        raise InvalidInput(
-            f"--add-member {', '.join(amend.added)}: the motion file adds nobody new "
-            f"to motion {motion.id} (already members, or not in the file)"
-        )
-    ballots = store.ballots(motion.id)
     again = _resent(motion.id, ballots, resend)
     todo = tuple(
         b for b in ballots if b.status in (BallotStatus.PENDING, BallotStatus.FAILED) or b in again
@@ -360,57 +357,32 @@ def _amended(
     amend: Amendment,
 ) -> Plan:
     """The plan of an amendment: the file's motion is the recorded one plus the members
-    named, and nothing else (the quorum may follow the larger electorate); MotionChanged or
-    InvalidInput otherwise."""
-    before = {m.id for m in recorded.motion.committee.members}
-    now_ids = {m.id for m in motion.committee.members}
-    added = set(amend.added)
-    for member_id in amend.added:
-        if member_id in before:
-            raise InvalidInput(f"--add-member {member_id}: already a member of {motion.id}")
-        if member_id not in now_ids:
-            raise InvalidInput(
-                f"--add-member {member_id}: not in the motion file's committee; add them "
-                "there first"
-            )
-    unnamed = sorted(now_ids - before - added)
-    if unnamed:
-        raise InvalidInput(
-            f"the motion file also adds {', '.join(unnamed)}: name each with --add-member"
-        )
-    gone = sorted(before - now_ids)
-    if gone:
-        raise MotionChanged(
-            f"motion {motion.id}: the motion file drops {', '.join(gone)}, whose ballots went "
-            "out; an electorate can be amended only by adding members"
-        )
-    kept = tuple(m for m in motion.committee.members if m.id not in added)
-    without = replace(
-        motion,
-        committee=replace(motion.committee, members=kept),
-        quorum=recorded.motion.quorum,
-    )
-    # Members keep the order the file gives them (the digest covers it), as recorded.
-    if (
-        motion_digest(without, attachments) != recorded.digest
-        and motion_digest(
-            replace(
-                without,
-                committee=replace(without.committee, members=_in_recorded_order(kept, recorded)),
-            ),
-            attachments,
-        )
-        != recorded.digest
-    ):
-        raise MotionChanged(
-            _changed(motion, recorded, 1).replace(
-                "changed after", "changed (besides the members added) after"
-            )
-        )
-    digest = motion_digest(motion, attachments)
-    new = tuple(b for b in _new_ballots(motion, addressing) if b.voting and b.recipient in added)
+    added and the addresses (email, aliases) of the members amended, and nothing else (the
+    quorum may follow a larger electorate); MotionChanged or InvalidInput otherwise. A
+    changed email is taken only while that member's ballot has not gone out (failed or
+    pending): it then goes, with the same token, to the new address."""
+    old = recorded.motion
+    before = {m.id: m for m in old.committee.members}
+    now_in_file = {m.id: m for m in motion.committee.members}
+    _check_added(motion, before, now_in_file, amend)
+    changes = tuple(_address_change(motion.id, before, now_in_file, i) for i in amend.amended)
     ballots = store.ballots(motion.id)
-    waiting = tuple(b for b in ballots if b.status in (BallotStatus.PENDING, BallotStatus.FAILED))
+    voting = {b.recipient: b for b in ballots if b.voting}
+    for c in changes:
+        _refuse_if_went_out(c, voting.get(c.member_id))
+    restored = _as_recorded(motion, recorded, amend)
+    if differences(old, restored) or motion_digest(restored, attachments) != recorded.digest:
+        went_out = sum(b.status in _WENT_OUT for b in ballots)
+        raise MotionChanged(_changed(restored, recorded, went_out, besides=_options(amend)))
+    digest = motion_digest(motion, attachments)
+    added = set(amend.added)
+    new = tuple(b for b in _new_ballots(motion, addressing) if b.voting and b.recipient in added)
+    emails = {c.member_id: c.new_email for c in changes}
+    waiting = tuple(
+        replace(b, address=emails[b.recipient]) if b.voting and b.recipient in emails else b
+        for b in ballots
+        if b.status in (BallotStatus.PENDING, BallotStatus.FAILED)
+    )
     return Plan(
         motion,
         fingerprint(motion, attachments),
@@ -420,7 +392,103 @@ def _amended(
         len(ballots) - len(waiting),
         digest,
         replaces=recorded.digest,
-        amendment=replace(amend, old_digest=recorded.digest, new_digest=digest),
+        amendment=replace(amend, old_digest=recorded.digest, new_digest=digest, changed=changes),
+    )
+
+
+def _options(amend: Amendment) -> str:
+    """The options that asked for an amendment, as typed: '--add-member ann-other'."""
+    return " ".join(
+        [
+            *(f"--add-member {i}" for i in amend.added),
+            *(f"--amend-member {i}" for i in amend.amended),
+        ]
+    )
+
+
+def _check_added(
+    motion: Motion, before: Mapping[str, Member], now: Mapping[str, Member], amend: Amendment
+) -> None:
+    """InvalidInput unless every member the file adds is named with --add-member, and every
+    member so named is new and in the file; MotionChanged when the file drops a member."""
+    for member_id in amend.added:
+        if member_id in before:
+            raise InvalidInput(
+                f"--add-member {member_id}: already a member of {motion.id} (a member's changed "
+                f"address is taken with --amend-member {member_id})"
+            )
+        if member_id not in now:
+            raise InvalidInput(
+                f"--add-member {member_id}: not in the motion file's committee; add them "
+                "there first"
+            )
+    unnamed = sorted(set(now) - set(before) - set(amend.added))
+    if unnamed:
+        raise InvalidInput(
+            f"the motion file also adds {', '.join(unnamed)}: name each with --add-member"
+        )
+    gone = sorted(set(before) - set(now))
+    if gone:
+        raise MotionChanged(
+            f"motion {motion.id}: the motion file drops {', '.join(gone)}, whose ballots went "
+            "out; an electorate can be amended only by adding members or changing addresses"
+        )
+
+
+def _address_change(
+    motion_id: str, before: Mapping[str, Member], now: Mapping[str, Member], member_id: str
+) -> AddressChange:
+    """What --amend-member MEMBER changes: the member's email and aliases as recorded and as
+    the motion file now gives them; InvalidInput for a non-member or nothing to change."""
+    was, will = before.get(member_id), now.get(member_id)
+    if was is None or will is None:
+        raise InvalidInput(
+            f"--amend-member {member_id}: not a member of {motion_id} "
+            + ("(a member left off the roll is added with --add-member)" if will else "")
+        )
+    if (was.email, was.aliases) == (will.email, will.aliases):
+        raise InvalidInput(
+            f"--amend-member {member_id}: the motion file gives {member_id} the email and "
+            f"aliases recorded ({was.email}{_aliases(was.aliases)}); edit them in the "
+            "committee file first"
+        )
+    return AddressChange(member_id, was.email, will.email, was.aliases, will.aliases)
+
+
+def _aliases(aliases: Sequence[str]) -> str:
+    return f"; aliases {', '.join(aliases)}" if aliases else "; no aliases"
+
+
+def _refuse_if_went_out(change: AddressChange, ballot: BallotRecord | None) -> None:
+    """InvalidInput when the member's email changes but their ballot already went out (sent,
+    or handed over unconfirmed): a ballot is never sent to a second address."""
+    if ballot is None or change.new_email == change.old_email or ballot.status not in _WENT_OUT:
+        return
+    how = "its delivery unconfirmed" if unconfirmed(ballot) else "the server took it"
+    raise InvalidInput(
+        f"--amend-member {change.member_id}: their ballot already went to {change.old_email} "
+        f"({how}), and a member never gets a second ballot: they can reply from "
+        f"{change.old_email}; or keep {change.old_email} as their email in the committee "
+        f"file and add {change.new_email} under aliases (replies from an alias count), then "
+        "run this again"
+    )
+
+
+def _as_recorded(motion: Motion, recorded: RecordedMotion, amend: Amendment) -> Motion:
+    """The file's motion without the amendment: the members added left out, the members
+    amended given their recorded addresses, in the recorded order (and, when members are
+    added, the recorded quorum). What differs from the recorded motion then is unapplied."""
+    before = {m.id: m for m in recorded.motion.committee.members}
+    amended = set(amend.amended)
+    kept = tuple(
+        replace(m, email=before[m.id].email, aliases=before[m.id].aliases) if m.id in amended else m
+        for m in motion.committee.members
+        if m.id not in amend.added
+    )
+    return replace(
+        motion,
+        committee=replace(motion.committee, members=_in_recorded_order(kept, recorded)),
+        quorum=recorded.motion.quorum if amend.added else motion.quorum,
     )
 
 
@@ -451,32 +519,116 @@ def _resent(
     return out
 
 
-def _changed(motion: Motion, recorded: RecordedMotion, sent: int) -> str:
-    old = recorded.motion
-    what = [
-        name
-        for name, a, b in (
-            ("title", old.title, motion.title),
-            ("text", old.text, motion.text),
-            ("electorate", old.committee.members, motion.committee.members),
-            ("threshold", old.threshold, motion.threshold),
-            ("quorum", old.quorum, motion.quorum),
-            ("deadline", old.closes, motion.closes),
-            ("authority", old.authority, motion.authority),
-            ("casting_vote", old.casting_vote, motion.casting_vote),
-            ("links", old.links, motion.links),
+def _changed(motion: Motion, recorded: RecordedMotion, sent: int, *, besides: str = "") -> str:
+    """Why a changed motion file is refused once ballots went out: what changed (each
+    member's change in detail), and how a change that can be applied is (an amendment).
+    `besides`: the amendment asked for, whose own changes are not named."""
+    what = differences(recorded.motion, motion) or [Difference("attachments")]
+    labels = list(dict.fromkeys(d.label for d in what))
+    details = [d.detail for d in what if d.detail]
+    kinds = {d.kind for d in what}
+    ways = ["propose it under a new id"]
+    if "added" in kinds:
+        ways.append("a member left off the roll is added with --add-member ID --reason TEXT")
+    if "address" in kinds:
+        ways.append(
+            "a member's changed email or aliases are taken with --amend-member ID --reason TEXT"
+        )
+    sep = "; "
+    return (
+        f"motion {motion.id}: {f'besides {besides}, ' if besides else ''}"
+        f"{', '.join(labels)} changed after {_ballots(sent)} went out"
+        f"{f' ({sep.join(details)})' if details else ''}; refusing to send a different "
+        f"motion under the same id ({'; '.join(ways)})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One change a motion file makes to the recorded motion: the field (`label`, as the
+    refusal names it), the change in words (empty for a field named whole), and its kind:
+    "added" (a member added), "address" (a member's email or aliases), or "other"."""
+
+    label: str
+    detail: str = ""
+    kind: str = "other"
+
+
+_FIELDS = (
+    ("title", "title"),
+    ("text", "text"),
+    ("threshold", "threshold"),
+    ("quorum", "quorum"),
+    ("deadline", "closes"),
+    ("authority", "authority"),
+    ("casting_vote", "casting_vote"),
+    ("links", "links"),
+    ("proposer", "proposer"),
+    ("require_token", "require_token"),
+)
+
+
+def differences(old: Motion, new: Motion) -> list[Difference]:
+    """What the motion `new` (read from its file) changes in `old` (as recorded).
+    Attachments are compared by the digest (their paths may differ), not here."""
+    out = [Difference(label) for label, name in _FIELDS if getattr(old, name) != getattr(new, name)]
+    c, d = old.committee, new.committee
+    out += [
+        Difference(label, detail)
+        for label, detail, a, b in (
+            ("committee", "its id", c.id, d.id),
+            ("committee", "its name", c.name, d.name),
+            ("committee", "its timezone", c.timezone, d.timezone),
+            ("observers", "", c.observers, d.observers),
         )
         if a != b
-    ] or ["attachments"]
-    return (
-        f"motion {motion.id}: {', '.join(what)} changed after {_ballots(sent)} went out; "
-        "refusing to send a different motion under the same id (propose it under a new id"
-        + (
-            "; a member left off the roll is added with --add-member ID --reason TEXT)"
-            if "electorate" in what
-            else ")"
+    ]
+    return out + _member_differences(c.members, d.members)
+
+
+def _member_differences(old: Sequence[Member], new: Sequence[Member]) -> list[Difference]:
+    """Members added, dropped, reordered, and each member's changed fields."""
+    was = {m.id: m for m in old}
+    now = {m.id: m for m in new}
+    out = []
+    added = [i for i in now if i not in was]
+    if added:
+        out.append(Difference("electorate", f"adds {', '.join(added)}", "added"))
+    gone = [i for i in was if i not in now]
+    if gone:
+        out.append(Difference("electorate", f"drops {', '.join(gone)}"))
+    for m in new:
+        if m.id in was:
+            out += _member_changes(was[m.id], m)
+    if not out and [m.id for m in old] != [m.id for m in new]:
+        out.append(Difference("electorate", "the members' order"))
+    return out
+
+
+def _member_changes(old: Member, new: Member) -> list[Difference]:
+    """One member's changed email, aliases, name and role."""
+    out = []
+    if old.email != new.email:
+        out.append(
+            Difference("electorate", f"{old.id}'s email from {old.email} to {new.email}", "address")
         )
-    )
+    if old.aliases != new.aliases:
+        adds = [a for a in new.aliases if a not in old.aliases]
+        drops = [a for a in old.aliases if a not in new.aliases]
+        said = [
+            *([f"adds {', '.join(adds)}"] if adds else []),
+            *([f"removes {', '.join(drops)}"] if drops else []),
+        ] or ["reorders them"]
+        out.append(Difference("electorate", f"{old.id}'s aliases: {', '.join(said)}", "address"))
+    if old.name != new.name:
+        out.append(Difference("electorate", f"{old.id}'s name from {old.name} to {new.name}"))
+    if old.role != new.role:
+        out.append(
+            Difference(
+                "electorate", f"{old.id}'s role from {old.role or 'none'} to {new.role or 'none'}"
+            )
+        )
+    return out
 
 
 def _ballots(n: int) -> str:

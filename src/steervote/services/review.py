@@ -58,6 +58,7 @@ def report_of(
         now=now,
         withdrawn=recorded.withdrawn,
         clock_started=started,
+        ballots_sent=store.ballots_sent_at(motion.id),
     )
     counted = count_ballots(store.ballots(motion.id)) if ballots else None
     return Report(result, replies, tuple(store.ignored(motion.id)), counted, sent)
