@@ -62,11 +62,15 @@ def test_invalid_config_names_file_and_setting(tmp_path: Path, text: str, messag
 
 
 def test_a_problem_only_sending_has_is_kept_for_sending(tmp_path: Path) -> None:
-    """[smtp] without [ballot] from: the settings load (a command that sends nothing runs),
-    but sending, or checking that it would work, is refused with the problem."""
+    """[smtp] without [ballot] from and reply_to (the built-in ones reach no one through a
+    real server): the settings load (a command that sends nothing runs), but sending, or
+    checking that it would work, is refused with the problems."""
     (tmp_path / "steervote.toml").write_text('[smtp]\nhost = "h"\n')
     s = load_settings(None, env={}, cwd=tmp_path)
-    said = f"{tmp_path / 'steervote.toml'}: [ballot] from: required when [smtp] is configured"
+    said = "\n".join(
+        f"{tmp_path / 'steervote.toml'}: [ballot] {key}: required when [smtp] is configured"
+        for key in ("from", "reply_to")
+    )
     with pytest.raises(ConfigInvalid) as e:
         s.check_sending()
     assert str(e.value) == said

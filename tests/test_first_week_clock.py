@@ -44,7 +44,7 @@ def test_status_and_tally_name_the_members_with_no_ballot(
     said = " ".join(status.out.split())
     assert "sent 1 ballot" in said
     assert "11 members have no ballot (11 pending)" in said
-    assert "steervote propose` to send them" in said
+    assert "steervote propose MOTION.yaml` (the motion's file) to send them" in said
     offline = cli("tally", "new-constitution", "--offline")
     assert "11 members have no ballot (11 pending)" in " ".join(offline.out.split())
 

@@ -199,7 +199,10 @@ def test_validate_names_the_config_it_checked(cli: Any, motion: Path, isolated: 
     assert run.code == 0, run.err
     assert f"Config: {config}: ballots go to the local outbox" in " ".join(run.out.split())
     (isolated / "steervote.toml").write_text("[smtp]\nhost = 'mail.example.org'\n")
-    assert validate(cli, MOTION) == [f"{config}: [ballot] from: required when [smtp] is configured"]
+    assert validate(cli, MOTION) == [
+        f"{config}: [ballot] {key}: required when [smtp] is configured"
+        for key in ("from", "reply_to")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -259,7 +259,7 @@ def test_the_sentence_of_a_tie_names_the_command_that_breaks_it(
     assert tied.startswith("TIED (awaiting the chair's casting vote) — 6 for, 6 against")
     assert "majority of votes cast: the chair's casting vote breaks a tie" in tied
     assert "every member has voted" in tied and "decided" not in tied
-    command = 'steervote rule new-constitution --casting for|against --reason "…"'
+    command = 'steervote rule new-constitution --casting for --reason "…" (or against)'
     assert tied.endswith(f"; record the casting vote with: {command}")
 
     # The command, as printed, records it.

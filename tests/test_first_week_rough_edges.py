@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -313,9 +314,10 @@ def test_a_message_received_before_the_ballot_went_out_is_never_counted(
     result = json.loads(cli("tally", MOTION_ID, "--json").out)
     [line] = [m for m in result["members"] if m["id"] == "sam-tarry"]
     assert line["status"] == "needs_review" and line["vote"] is None, line
-    assert "before this member's ballot went out" in line["reason"]
+    assert "not after this member's ballot went out" in line["reason"]
     assert result["counts"]["for"] + result["counts"]["against"] + result["counts"]["abstain"] == 0
 
+    time.sleep(1.1)  # a second after the ballot: in its own second, which came first is unknown
     _into_inbox(isolated, sam, f"Re: [{MOTION_ID}] Adopt", "For.", datetime.now(UTC))
     again = json.loads(cli("tally", MOTION_ID, "--json").out)
     [line] = [m for m in again["members"] if m["id"] == "sam-tarry"]
@@ -379,3 +381,21 @@ def test_two_members_of_one_name_are_told_apart_in_the_report() -> None:
     assert "Dev Patel (dev-patel) " in out.getvalue()
     assert "Dev Patel (dev-patel-2) " in out.getvalue()
     assert "Member 1 (m1)" not in out.getvalue()
+
+
+def test_a_reply_in_the_ballots_own_second_counts_only_with_the_ballot_in_it() -> None:
+    """Receipt times are whole seconds: a reply in the second its ballot went out may have
+    come first, unless it carries the ballot's token or thread (it has the ballot)."""
+    from dataclasses import replace as changed
+
+    from steervote.core.tally import Status, tally
+    from steervote.core.vote import Vote
+    from test_tally import MOTION, T0, reply
+
+    sent = {m.id: T0 for m in MOTION.committee.members}
+    by_subject = changed(reply("m1", Vote.FOR, T0), how="subject+sender")
+    by_token = reply("m2", Vote.FOR, T0)  # "token"
+    by_thread = changed(reply("m3", Vote.FOR, T0 - timedelta(minutes=5)), how="thread+sender")
+    r = tally(MOTION, [by_subject, by_token, by_thread], [], now=T0, ballots_sent=sent)
+    assert r.lines[1].status is Status.NEEDS_REVIEW
+    assert r.lines[2].status is Status.COUNTED and r.lines[3].status is Status.COUNTED

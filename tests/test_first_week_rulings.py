@@ -380,7 +380,8 @@ def test_a_change_to_a_final_result_is_asked_about_on_a_terminal(
     term.expect(r"Undo it and change the final result\? \[y/N\]:")
     term.type("y")
     term.expect("Undid the ruling of")
-    term.expect("This changes the final result: CARRIED → NO QUORUM")
+    # Maggie is still in review: a ruling on her can change it again, so it is not final.
+    term.expect("This changes the result after the deadline: CARRIED → NO QUORUM")
     assert term.wait() == 0
 
     # A reply in review is what the final result awaited: ruling on it settles the result,

@@ -288,7 +288,8 @@ def test_status_runs_with_smtp_and_no_ballot_from(cli: Any, motion: Path) -> Non
     assert "[ballot] from" not in run.out + run.err
     for command in (("validate", MOTION), ("propose", MOTION, "--dry-run")):
         assert failing(cli, *command) == [
-            f"{config}: [ballot] from: required when [smtp] is configured"
+            f"{config}: [ballot] {key}: required when [smtp] is configured"
+            for key in ("from", "reply_to")
         ]
 
 
@@ -306,7 +307,8 @@ def test_validate_names_a_sending_problem_beside_the_motions(cli: Any, motion: P
     edit(motion, "quorum: 7", "quorum: 70")
     lines = failing(cli, "validate", MOTION)
     assert lines[0] == f"{config}: [ballot] from: required when [smtp] is configured"
-    assert "quorum: 70 is more than the 12 voting members" in lines[1]
+    assert lines[1] == f"{config}: [ballot] reply_to: required when [smtp] is configured"
+    assert "quorum: 70 is more than the 12 voting members" in lines[2]
 
 
 # --- 6. a missing config says where its name came from ----------------------------------

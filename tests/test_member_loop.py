@@ -457,8 +457,10 @@ def test_remind_refuses_an_interval_that_is_none_or_not_a_duration(election: Ele
     ok(e.cli("remind", MOTION, "--yes"))
     before = len(e.smtp.messages)
     for interval, says in (
-        ("0m", "must be longer than 0"),
-        ("0h 0m", "must be longer than 0"),
+        ("0m", "at least 1h between reminders"),
+        ("0h 0m", "at least 1h between reminders"),
+        ("1m", "at least 1h between reminders"),
+        ("59m", "at least 1h between reminders"),
         ("soon", "expected a duration like 24h"),
         ("99999999999w", "too long"),
     ):

@@ -204,7 +204,8 @@ def test_the_casting_ruling_and_what_it_replaced_and_the_sentence() -> None:
     assert r.outcome.result is Result.TIED and r.casting is None and r.outcome.quorum_met
     assert result_line(r).startswith("TIED (awaiting the chair's casting vote) — 2 for")
     assert result_line(r).endswith(
-        'record the casting vote with: steervote rule budget --casting for|against --reason "…"'
+        'record the casting vote with: steervote rule budget --casting for --reason "…" (or '
+        "against)"
     )
     r = tally(tie_motion(), replies, [first, second], now=CLOSES + timedelta(hours=2))
     assert r.outcome.result is Result.CARRIED and r.outcome.by_casting_vote

@@ -126,10 +126,15 @@ def load_settings(
     bs = found.check(_ballot, ballot, where)
     smtp = found.check(server_settings, data, "smtp", where)
     imap = found.check(server_settings, data, "imap", where)
-    if bs is not None and "smtp" in data and "from" not in ballot:
-        # The built-in steervote@localhost would reach no one through a real server.
+    missing = [key for key in ("from", "reply_to") if key not in ballot]
+    if bs is not None and "smtp" in data and missing:
+        # The built-in steervote@localhost and votes@localhost reach no one through a real
+        # server: ballots would go out whose replies (the votes) could never arrive.
         bs = replace(
-            bs, sending_problem=f"{where}: [ballot] from: required when [smtp] is configured"
+            bs,
+            sending_problem="\n".join(
+                f"{where}: [ballot] {key}: required when [smtp] is configured" for key in missing
+            ),
         )
     tally = data.get("tally", {})
     limit = found.check(_message_limit, tally, where)

@@ -395,14 +395,18 @@ def sent_line(motion_id: str, sent: dict[str, int]) -> str:
     line = f"{motion_id}: sent " + (", ".join(parts) if parts else "nothing yet")
     unsure = sent.get("ballot:unconfirmed", 0)
     if unsure:
-        line += f" ({unsure} of the ballots unconfirmed: see `{this_program()} propose` for them)"
+        them = "it is" if unsure == 1 and sent.get("ballot") == 1 else f"{unsure:,} of them"
+        line += (
+            f" ({them} unconfirmed: handed to the server, which never confirmed; "
+            f"`{this_program()} propose MOTION.yaml` names them)"
+        )
     missing = {k: sent.get(f"ballot:{k}", 0) for k in ("failed", "pending")}
     if any(missing.values()):
         n = sum(missing.values())
         how = " and ".join(f"{v} {k}" for k, v in missing.items() if v)
         line += (
             f". {n} {'member has' if n == 1 else 'members have'} no ballot ({how}): "
-            f"re-run `{this_program()} propose` to send them"
+            f"re-run `{this_program()} propose MOTION.yaml` (the motion's file) to send them"
         )
     return line
 
@@ -759,7 +763,7 @@ def ruled(
             _listed(console, [f"{_ruling_head(x)}: {_already_standing(x, tz)}" for x in r.already])
         done = "would be recorded" if r.dry_run or r.held else "recorded"
         say_quoted(console, f"{len(r.ruled):,} {done}, {len(r.already):,} already recorded.")
-    _say_change(console, r.change, m.closes, tz, would=r.dry_run or r.held)
+    _say_change(console, r.change, r.report.result, would=r.dry_run or r.held)
     if r.dry_run:
         overturns = r.change is not None and not r.change.settles
         say_quoted(
@@ -791,7 +795,7 @@ def undone(console: Console, u: Undone) -> None:
     else:
         stands = "no casting vote is recorded"
     say_quoted(console, f"{'Then' if u.held else 'Now'}: {stands}")
-    _say_change(console, u.change, m.closes, tz, would=u.held)
+    _say_change(console, u.change, u.report.result, would=u.held)
     if not u.held:
         result_sentence(console, u.report.result)
 
@@ -817,7 +821,7 @@ def _ruling_head(x: Ruled) -> str:
     """'FOR for Sam Tarry (sam-tarry)', 'the chair's casting vote AGAINST'."""
     vote = x.ruling.vote.value.upper() if x.ruling.vote else "no vote"
     if x.member is None:
-        return f"the chair's casting vote {vote}"
+        return f"the chair's casting vote {vote}" if x.ruling.vote else "no casting vote"
     return f"{vote} for {x.member.name} ({x.member.id})"
 
 
@@ -852,23 +856,35 @@ def change_words(change: FinalChange) -> str:
 
 
 def _say_change(
-    console: Console, change: FinalChange | None, closes: datetime, tz: str, *, would: bool
+    console: Console, change: FinalChange | None, after: TallyResult, *, would: bool
 ) -> None:
-    """'This changes the final result: CARRIED → DEFEATED (voting closed …).' when it does."""
-    from steervote.core.result_line import local_time
+    """'This changes the final result: CARRIED → DEFEATED (voting closed …).' when it does;
+    'settles' only where the result is final after it (nothing else awaited), else 'This
+    changes the result after the deadline: …' and what it still awaits."""
+    from steervote.core.result_line import local_time, review_can_change
 
     if change is None:
+        return
+    m = after.motion
+    closed = f"voting closed {local_time(m.closes, m.committee.timezone)}"
+    # `after` is the count once recorded (a preview, `would`, holds the count before it).
+    awaited = after.outcome.result is Result.TIED or (
+        after.needs_review and review_can_change(after)
+    )
+    if awaited and not would:
+        verb = "would change" if would else "changes"
+        say_quoted(
+            console,
+            f"This {verb} the result after the deadline: {change_words(change)} ({closed}); "
+            "it is not final yet (see the sentence below).",
+        )
         return
     verb = (
         ("would settle" if would else "settles")
         if change.settles
         else ("would change" if would else "changes")
     )
-    say_quoted(
-        console,
-        f"This {verb} the final result: {change_words(change)} (voting closed "
-        f"{local_time(closes, tz)}).",
-    )
+    say_quoted(console, f"This {verb} the final result: {change_words(change)} ({closed}).")
 
 
 def awaiting(console: Console, a: Awaiting, motion: Motion) -> None:

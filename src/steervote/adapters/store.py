@@ -1613,6 +1613,31 @@ class Store:
             s.commit()
         return sum(counted.values())
 
+    def forget_messages(self, refs: Sequence[int]) -> int:
+        """Forget these recorded messages (by ref), tied to no member, and their kept bytes:
+        the next read of their mailbox from the start (a local folder's every read, an IMAP
+        `tally --rescan`) reads them again as new. A message tied to a member is never
+        forgotten here. Returns how many were."""
+        t = MessageRow.__table__  # type: ignore[attr-defined]
+        ties = MessageTieRow.__table__  # type: ignore[attr-defined]
+        raw = MessageRawRow.__table__  # type: ignore[attr-defined]
+        ids = sorted(set(refs))
+        n = 0
+        with self._session() as s:
+            for i in range(0, len(ids), 500):
+                mine = sa_select(t.c.id).where(
+                    t.c.id.in_(ids[i : i + 500]), t.c.member_id.is_(None)
+                )
+                rows = s.execute(sa_select(t.c.id, t.c.sha256).where(t.c.id.in_(mine))).all()
+                gone = [ref for ref, _ in rows]
+                s.execute(ties.delete().where(ties.c.message.in_(gone)))
+                s.execute(t.delete().where(t.c.id.in_(gone)))
+                still = sa_select(t.c.sha256).where(t.c.sha256 == raw.c.sha256).exists()
+                s.execute(raw.delete().where(raw.c.sha256.in_([sha for _, sha in rows]), ~still))
+                n += len(gone)
+            s.commit()
+        return n
+
     def raw_message(self, sha256: str) -> bytes | None:
         """The raw bytes of a message, as received, by its SHA-256 (hex); None when they
         were not kept (a message tied to no motion, too large to read, or recorded before

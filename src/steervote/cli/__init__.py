@@ -68,7 +68,11 @@ class _PlainArgument(TyperArgument):
         must not read the mailbox for every motion, nor `rule M ''` find a member."""
         if isinstance(value, str) and not value.strip():
             raise typer.BadParameter("is empty", ctx, self)
-        return super().process_value(ctx, value)
+        try:
+            return super().process_value(ctx, value)
+        except typer.BadParameter as e:  # Typer's conversion says "Value error, …"
+            e.message = e.message.removeprefix("Value error, ")
+            raise
 
 
 class _Commands(TyperGroup):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack, closing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -233,10 +233,10 @@ def remind(
         raise InvalidInput(
             f"--min-interval {min_interval!r}: expected a duration like 24h, 2d or 90m"
         )
-    if not interval:
-        # No interval would remind again everyone reminded by a run just before, even one
-        # re-run to finish after a dropped connection.
-        raise InvalidInput(f"--min-interval {min_interval!r}: must be longer than 0")
+    if interval < timedelta(hours=1):
+        # A short interval would remind again everyone reminded by a run just before (even
+        # one re-run to finish after a dropped connection): members mailed every minute.
+        raise InvalidInput(f"--min-interval {min_interval!r}: at least 1h between reminders")
     _send(
         ctx,
         "Reminders",

@@ -472,37 +472,22 @@ def _amendment_note(plan: Plan) -> None:
 
 def _read_before(store: Store, plan: Plan) -> None:
     """Say which messages from the addresses this amendment gives members were read
-    before it, tied to no member: the tally never reads a message twice, so they stay not
-    counted; `show` lists them under the member, and a ruling records a vote one holds."""
-    from steervote.core.address import mailbox_addresses
+    before it as no member's: they are forgotten when it is recorded, and read again (as
+    the member's) by the next `tally --rescan`."""
+    from steervote.services.propose import read_before
     from steervote.terminal import this_program
 
-    a = plan.amendment
-    assert a is not None
-    members = {m.id: m for m in plan.motion.committee.members}
-    owner: dict[str, str] = {}
-    for member_id in a.added:
-        for address in members[member_id].addresses():
-            owner[address.lower()] = member_id
-    for c in a.changed:
-        for address in {c.new_email, *c.new_aliases} - {c.old_email, *c.old_aliases}:
-            owner[address.lower()] = c.member_id
-    found = [
-        (m, owner[x])
-        for m in (*store.messages(plan.motion.id), *store.messages(None))
-        if m.member_id is None
-        for x in [next((y for y in mailbox_addresses(m.sender) if y in owner), None)]
-        if x is not None
-    ]
+    found = read_before(store, plan)
     if not found:
         return
-    whose = sorted({member_id for _, member_id in found})
+    n = len(found)
     say(
-        f"Note: {len(found):,} {'message' if len(found) == 1 else 'messages'} from the "
-        f"addresses this amendment gives {', '.join(whose)} {'was' if len(found) == 1 else 'were'}"
-        " read before it and counted for no one; the tally does not read them again. "
-        f"`{this_program()} show {plan.motion.id} {whose[0]}` lists them, and a ruling "
-        "records a vote one of them holds."
+        f"Note: {n:,} {'message' if n == 1 else 'messages'} from the addresses this "
+        f"amendment gives {', '.join(sorted({member for _, member in found}))} "
+        f"{'was' if n == 1 else 'were'} read before it as no member's. Recording the "
+        f"amendment forgets {'it' if n == 1 else 'them'}, so that "
+        f"`{this_program()} tally {plan.motion.id} --rescan` reads "
+        f"{'it' if n == 1 else 'them'} again as the member's."
     )
 
 

@@ -123,23 +123,28 @@ def refuse_elsewhere(
     if not found:
         return
     first = found[0]
+    others = [f"{_shown(e.store)} (reach it with: {e.reach})" for e in found[1:SHOWN]]
+    also = f"; also in {', '.join(others)}" if others else ""
     if plan.recorded and plan.already_sent:
-        # This store holds the motion and sent its ballots (a copied workspace, say): this
-        # run sends only what this store has not sent, so nobody gets a second ballot.
-        _note(
-            f"motion {motion_id} is also held by another store: {_shown(first.store)} (reach "
-            f"it with: {first.reach}); this store ({here}) sent {plan.already_sent:,} of its "
-            "ballots already and sends only the rest"
+        # This store holds the motion and sent its ballots: a copied workspace, say. What
+        # this run would send (a ballot that failed here, a member added) the other store
+        # may have sent, or may send, too: each copy would send it once.
+        n = len(plan.to_send)
+        raise InvalidInput(
+            f"motion {motion_id} is also held by another store: {_shown(first.store)} "
+            f"(reach it with: {first.reach}){also}. This store ({here}) sent "
+            f"{plan.already_sent:,} of its ballots, and the {n:,} "
+            f"{'message' if n == 1 else 'messages'} this run would send the other store may "
+            "send too, so that a member gets two ballots with different tokens: send from "
+            "one store only (delete or move the copy you do not use), or pass --second-store "
+            "if both are meant; nothing was recorded or sent"
         )
-        return
     what = (
         f"motion {motion_id} already has ballots"
         if first.motion_id == motion_id
         else f"motion {motion_id} is motion {first.motion_id} under another id (the same "
         "title, text, members, papers and deadline), which already has ballots"
     )
-    others = [f"{_shown(e.store)} (reach it with: {e.reach})" for e in found[1:SHOWN]]
-    also = f"; also in {', '.join(others)}" if others else ""
     raise InvalidInput(
         f"{what} in another store: {_shown(first.store)} (since {first.at:%d %b %Y %H:%M} "
         f"UTC; reach it with: {first.reach}){also}. Proposing it from this store ({here}) "
@@ -161,12 +166,6 @@ def remember(guard: StoreGuard, plan: Plan, now: datetime) -> None:
             f"cannot add this store to the list in {guard.stores.where} ({problem}): a propose "
             "of this motion from another store will not be caught"
         )
-
-
-def _note(text: str) -> None:
-    consoles.out.print(
-        untrusted(f"Note: {text}.", 4000), markup=False, highlight=False, soft_wrap=True
-    )
 
 
 def _shown(name: str) -> str:

@@ -150,7 +150,7 @@ def _member_id(entry: MemberEntry) -> str:
         entry.fail(
             "name",
             f"the id {show(generated)} made from this name is reserved for the chair's "
-            "casting vote: give this member another id: (e.g. id: "
+            "casting vote: give this member another id (e.g. id: "
             f"{generated}-{slugify(entry.email.partition('@')[0]) or 'member'})",
         )
     return generated

@@ -54,8 +54,8 @@ def result_line(r: TallyResult, *, now: datetime | None = None) -> str:
     ]
     if r.outcome.result is Result.TIED:
         parts.append(
-            f"record the casting vote with: steervote rule {m.id} --casting for|against "
-            '--reason "…"'
+            f"record the casting vote with: steervote rule {m.id} --casting for "
+            '--reason "…" (or against)'
         )
     return "; ".join(parts)
 

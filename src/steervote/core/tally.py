@@ -192,26 +192,36 @@ def tally(
     )
 
 
+_HOLDS_THE_BALLOT = ("token", "thread+sender")
+
+
 def _answering(
     replies: list[Received],
     ballots_sent: Mapping[str, datetime | None] | None,
     member_id: str,
     tz: str,
 ) -> list[Received]:
-    """The member's replies, each received before their ballot went out (or with no ballot
-    out at all) turned to review with the reason. Receipt times are whole seconds: a reply
-    in the ballot's own second is after it."""
+    """The member's replies, each that cannot have answered their ballot turned to review
+    with the reason: received before it went out (in its own second too: receipt times are
+    whole seconds, so which came first is unknown), or while none had gone out. A reply
+    matched by the ballot's token or its thread (the Message-ID holds the token) has the
+    ballot in hand, whatever the clocks say: a ballot sent again (--resend) moves the
+    recorded send time past replies to the first copy."""
     if ballots_sent is None or member_id not in ballots_sent:
         return replies
     sent = ballots_sent[member_id]
     out = []
     for r in replies:
+        if r.how in _HOLDS_THE_BALLOT:
+            out.append(r)
+            continue
         if sent is None:
             why = "received while no ballot of this member had gone out (it failed or is pending)"
-        elif r.received_at.replace(microsecond=0) < sent.replace(microsecond=0):
+        elif r.received_at.replace(microsecond=0) <= sent.replace(microsecond=0):
             why = (
-                f"received {day_and_time(r.received_at, tz)}, before this member's ballot went "
-                f"out ({day_and_time(sent, tz)}): it answers no ballot"
+                f"received {day_and_time(r.received_at, tz)}, not after this member's ballot "
+                f"went out ({day_and_time(sent, tz)}), with nothing of the ballot in it: it "
+                "answers no ballot"
             )
         else:
             out.append(r)

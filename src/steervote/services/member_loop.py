@@ -346,7 +346,7 @@ def _not_settled(result: TallyResult) -> str:
     if Awaited.CASTING_VOTE in waits:
         said.append(
             "the tie awaits the chair's casting vote: record it with "
-            f'steervote rule {m} --casting for|against --reason "…"'
+            f'steervote rule {m} --casting for --reason "…" (or against)'
         )
     if Awaited.REVIEW in waits:
         n = result.needs_review

@@ -43,7 +43,14 @@ from steervote.core.deadline import parse_duration
 from steervote.core.motion import Member, Motion
 from steervote.core.motion_file import DEFAULT_MAX_ATTACHMENT_BYTES
 from steervote.core.press import BallotPress
-from steervote.core.records import AddressChange, Amendment, BallotRecord, BallotStatus
+from steervote.core.records import (
+    AddressChange,
+    Amendment,
+    BallotRecord,
+    BallotStatus,
+    Disposition,
+    RecordedMessage,
+)
 from steervote.errors import (
     InvalidInput,
     MailServerError,
@@ -348,6 +355,60 @@ def plan(
     )
 
 
+def read_before(store: Store, plan: Plan) -> list[tuple[RecordedMessage, str]]:
+    """The messages, each with its member's id, read before `plan.amendment` and tied to no
+    member, from an address it gives a member (an added member's, a new email or alias).
+    Their reading is the old electorate's: recording the amendment forgets them, so that
+    the next read of the mailbox from the start reads them with the new one, as `verify`
+    re-reads them."""
+    from steervote.core.address import mailbox_addresses
+
+    a = plan.amendment
+    if a is None:
+        return []
+    members = {m.id: m for m in plan.motion.committee.members}
+    owner: dict[str, str] = {}
+    for member_id in a.added:
+        owner.update((x.lower(), member_id) for x in members[member_id].addresses())
+    for c in a.changed:
+        given = {c.new_email, *c.new_aliases} - {c.old_email, *c.old_aliases}
+        owner.update((x.lower(), c.member_id) for x in given)
+    found = []
+    for m in (*store.messages(plan.motion.id), *store.messages(None)):
+        whose = [owner[x] for x in mailbox_addresses(m.sender) if x in owner]
+        if m.member_id is None and whose:
+            found.append((m, whose[0]))
+    return found
+
+
+def _refuse_moving_a_counted_address(
+    store: Store, motion_id: str, changes: Sequence[AddressChange]
+) -> None:
+    """InvalidInput when an amendment takes from a member an address that a reply counted
+    for them, or in review for them, came from: the store would keep crediting that reply
+    to them while a recount (`verify`) credits it to whoever holds the address now, or
+    to no one. A ruling settles such a reply instead."""
+    from steervote.core.address import mailbox_addresses
+
+    taken = {
+        c.member_id: {a.lower() for a in (c.old_email, *c.old_aliases)}
+        - {a.lower() for a in (c.new_email, *c.new_aliases)}
+        for c in changes
+    }
+    for m in store.messages(motion_id):
+        if m.member_id not in taken or m.disposition is Disposition.IGNORED:
+            continue
+        moved = taken[m.member_id] & set(mailbox_addresses(m.sender))
+        if moved:
+            raise InvalidInput(
+                f"--amend-member {m.member_id}: {sorted(moved)[0]} is an address their reply "
+                f"of {m.received_at:%d %b %H:%M} UTC came from ({m.disposition.value}), and "
+                "taking it from them would leave that reply credited to a member who no "
+                "longer has the address: keep it in their aliases; if the reply was not "
+                f"theirs, record a ruling (steervote rule {motion_id} {m.member_id} …)"
+            )
+
+
 def _amended(
     motion: Motion,
     recorded: RecordedMotion,
@@ -370,6 +431,7 @@ def _amended(
     voting = {b.recipient: b for b in ballots if b.voting}
     for c in changes:
         _refuse_if_went_out(c, voting.get(c.member_id))
+    _refuse_moving_a_counted_address(store, motion.id, changes)
     restored = _as_recorded(motion, recorded, amend)
     if differences(old, restored) or motion_digest(restored, attachments) != recorded.digest:
         went_out = sum(b.status in _WENT_OUT for b in ballots)
@@ -698,6 +760,7 @@ def propose(
         recipient = members[b.recipient] if b.voting else observers[b.recipient]
         press.check(recipient, (b.token or "") if b.voting else b.message_id)
     if the_plan.amendment is not None:
+        earlier = [m.ref for m, _ in read_before(store, the_plan)]
         new = {b.recipient for b in the_plan.to_send if b.voting}
         store.amend_electorate(
             motion,
@@ -708,6 +771,7 @@ def propose(
                 if b.recipient in new and b.recipient in the_plan.amendment.added
             ],
         )
+        store.forget_messages(earlier)
     if not the_plan.recorded:
         store.record_motion(
             motion,
