@@ -53,8 +53,11 @@ def write_corpus_motion(root: Path, *, plus_tokens: bool) -> None:
 
 
 def run_corpus(election: Election) -> tuple[dict[str, Any], dict[str, str]]:
-    run = election.cli("propose", "motions/corpus.yaml", "--yes")
-    assert run.code == 0, run.err
+    # The ballots are recorded as sent a day before the replies arrive (each with the
+    # receipt time of now): a reply with nothing of the ballot in it (no token, no thread,
+    # as a Lotus Notes or forwarded one) in the second its ballot went out answers no
+    # ballot, and this corpus is about reading replies, not about that race.
+    election.propose("motions/corpus.yaml")
     import email
 
     ballots = {}
