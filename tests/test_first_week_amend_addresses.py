@@ -365,3 +365,20 @@ def test_verify_agrees_after_adding_a_member_whose_vote_was_read_before(
     # Her vote came before her ballot went out: it answers no ballot, and a person rules.
     assert ann["status"] == "needs_review", ann
     _verified(cli, "after-rescan")
+
+
+def test_the_dry_run_of_an_amendment_shows_the_ballot_it_would_send(
+    cli: Any, workspace: Path
+) -> None:
+    assert cli("propose", MOTION, "--yes", "--no-check").code == 0
+    edit(
+        _committee(workspace),
+        "observers:",
+        "  - name: Ann Other\n    email: ann.other@momentum.example\nobservers:",
+    )
+    args = ("--add-member", "ann-other", "--reason", "left off", "--dry-run")
+    run = cli("propose", MOTION, "--no-check", *args)
+    assert run.code == 0, run.err
+    preview = run.out[run.out.index("One ballot in full") :]
+    assert "ann.other@momentum.example" in preview
+    assert "jon.lansman@momentum.example" not in preview

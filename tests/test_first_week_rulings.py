@@ -16,28 +16,12 @@ from typing import Any
 
 import pytest
 
-from propose_kit import ballots_went_out_earlier, copy_example, edit, toml_config
+from propose_kit import MEMBERS, ballots_went_out_earlier, copy_example, edit, toml_config
 from steervote.core.vote import Vote
 from test_first_week_review import MOTION, Terminal, Workspace, hm, one_line
 
 HOUR = timedelta(hours=1)
-ADDRESS = {
-    name: f"{name}@momentum.example"
-    for name in (
-        "jon.lansman",
-        "marsha-jane.thompson",
-        "christine.shawcroft",
-        "sam.tarry",
-        "jacqueline.walker",
-        "martyn.cook",
-        "michael.chessum",
-        "matt.wrack",
-        "sam.wheeler",
-        "cecile.wright",
-        "jill.mountford",
-        "maggie.simpson",
-    )
-}
+ADDRESS = {address.removesuffix("@momentum.example"): address for address in MEMBERS}
 SEVEN_FOR = list(ADDRESS.values())[:7]  # a majority of the 12: CARRIED
 MATT, MAGGIE = ADDRESS["matt.wrack"], ADDRESS["maggie.simpson"]
 MAGGIE_YAML = "  - name: Maggie Simpson\n    email: maggie.simpson@momentum.example\n"

@@ -281,7 +281,11 @@ def propose(
             allowed=second_store,
         )
         if dry_run:
-            first = plan.motion.committee.members[0]
+            # A ballot this run would send (an added member's, a corrected address's), as
+            # it goes; else the first member's.
+            members = {m.id: m for m in plan.motion.committee.members}
+            going = [members[b.recipient] for b in plan.to_send if b.voting]
+            first = going[0] if going else plan.motion.committee.members[0]
             sample = compose_ballot(
                 plan.motion, first, new_token(), addressing, plan.attachments, now()
             )
