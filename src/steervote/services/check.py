@@ -172,10 +172,11 @@ def _imap(
         except IMAPClientError as e:
             yield Step(False, f"IMAP folder {s.folder}", one_line(e), _folders(client))
             return
+        n = int(selected.get(b"EXISTS", 0))
         yield Step(
             True,
             f"IMAP folder {s.folder}",
-            f"{int(selected.get(b'EXISTS', 0)):,} messages, UIDVALIDITY "
+            f"{n:,} {'message' if n == 1 else 'messages'}, UIDVALIDITY "
             f"{int(selected[b'UIDVALIDITY'])} (opened read-only)",
         )
     finally:
