@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack, closing
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -260,15 +261,15 @@ def propose(
         store = open_store(settings) if store_exists(settings.database_url) else None
         if store is not None and not only_shows:
             _hold(cleanup, store, motion.id)
-        plan = service.plan(
+        planned = partial(
+            service.plan,
             motion,
-            store,
-            addressing,
-            now=now(),
+            addressing=addressing,
             attachments=attachments,
             resend=resend or (),
             amend=amend,
         )
+        plan = planned(store, now=now())
         _show_plan(
             settings, store, plan, where, guard, refuse_late=not dry_run and not allow_late_send
         )
@@ -304,15 +305,7 @@ def propose(
             # its lock (another run may have begun while the question waited).
             store = open_store(settings)
             _hold(cleanup, store, motion.id)
-            plan = service.plan(
-                motion,
-                store,
-                addressing,
-                now=now(),
-                attachments=attachments,
-                resend=resend or (),
-                amend=amend,
-            )
+            plan = planned(store, now=now())
         assert transport is not None
         if plan.to_send:
             stores.remember(guard, plan, now())
